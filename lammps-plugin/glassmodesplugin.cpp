@@ -1,0 +1,83 @@
+/* Registers every glassmodes style with LAMMPS: `plugin load glassmodesplugin.so`. */
+
+#include "lammps.h"
+#include "lammpsplugin_abi.h"
+
+#include "fix_hessian_write.h"
+#include "pair_ipl_smooth.h"
+#include "pair_ipl_smooth_poly.h"
+#include "pair_lj_smooth_glass.h"
+#include "write_hessian.h"
+
+using namespace LAMMPS_NS;
+
+// ---- factories, one per style ----------------------------------------------------------------
+
+static Command *write_hessian_creator(LAMMPS *lmp)
+{
+  return new WriteHessian(lmp);
+}
+
+static Fix *fix_hessian_write_creator(LAMMPS *lmp, int narg, char **arg)
+{
+  return new FixHessianWrite(lmp, narg, arg);
+}
+
+static Pair *ipl_smooth_creator(LAMMPS *lmp)
+{
+  return new PairIPLSmooth(lmp);
+}
+
+static Pair *ipl_smooth_poly_creator(LAMMPS *lmp)
+{
+  return new PairIPLSmoothPoly(lmp);
+}
+
+static Pair *lj_smooth_glass_creator(LAMMPS *lmp)
+{
+  return new PairLJSmoothGlass(lmp);
+}
+
+// ---- registration -----------------------------------------------------------------------------
+
+namespace {
+struct StyleEntry {
+  const char *style;    // "pair", "fix", "compute" or "command"
+  const char *name;     // style name used in input scripts
+  const char *info;     // one-line description
+  bool with_args;       // creator takes (lmp, narg, arg): fix and compute
+  void *creator;
+};
+
+const StyleEntry STYLES[] = {
+    {"command", "write_hessian", "sparse parallel Hessian of a group (PETSc binary)", false,
+     (void *) &write_hessian_creator},
+    {"fix", "hessian/write", "sparse parallel Hessian every N steps", true,
+     (void *) &fix_hessian_write_creator},
+    {"pair", "ipl/smooth", "inverse power law smoothed to zero at its cutoff", false,
+     (void *) &ipl_smooth_creator},
+    {"pair", "ipl/smooth/poly", "polydisperse non-additive smoothed inverse power law", false,
+     (void *) &ipl_smooth_poly_creator},
+    {"pair", "lj/smooth/glass", "12-6 Lennard-Jones smoothed to zero at its cutoff", false,
+     (void *) &lj_smooth_glass_creator},
+};
+}    // namespace
+
+extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
+{
+  auto reg = (lammpsplugin_regfunc) regfunc;
+  for (const auto &s : STYLES) {
+    lammpsplugin_t plugin{};
+    plugin.version = static_cast<LAMMPS *>(lmp)->version;
+    plugin.style = s.style;
+    plugin.name = s.name;
+    plugin.info = s.info;
+    plugin.author = "glassmodes developers";
+    if (s.with_args)
+      plugin.creator.v2 = (lammpsplugin_factory2 *) s.creator;
+    else
+      plugin.creator.v1 = (lammpsplugin_factory1 *) s.creator;
+    plugin.handle = handle;
+    (*reg)(&plugin, lmp);
+  }
+}

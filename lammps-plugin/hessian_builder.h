@@ -1,0 +1,72 @@
+/* The machinery behind `write_hessian` and `fix hessian/write`: the sparse Hessian (or dynamical
+   matrix) of a group, analytic from Pair::born_matrix or by colored central differences of the
+   forces, written collectively in PETSc binary AIJ format with its sidecar and atoms file. */
+#ifndef GLASSMODES_HESSIAN_BUILDER_H
+#define GLASSMODES_HESSIAN_BUILDER_H
+
+#include "pointers.h"
+
+#include "distributed_output.h"
+#include "force_probe.h"
+
+#include <string>
+#include <vector>
+
+namespace LAMMPS_NS {
+class NeighList;
+
+namespace glassmodes {
+
+struct HessianOptions {
+  enum Method { AUTO, ANALYTIC, FD };
+  Method method = AUTO;
+  double delta = 1.0e-5;          // fd displacement, distance units
+  bool mass_weighted = true;      // write D = M^-1/2 H M^-1/2 (else the plain Hessian)
+  double ftol = 1.0e-4;           // warn above this largest residual force (force units)
+  bool fcheck = true;             // error when the largest force exceeds 1000 * ftol
+  double range = -1.0;            // fd interaction range; < 0: from the force field
+  bool symmetrize = true;         // fd: write (H + H^T)/2
+};
+
+// Parse `method|delta|mass|ftol|fcheck|range|symmetrize value` pairs from arg[iarg..narg).
+void parse_hessian_options(LAMMPS *lmp, const char *style, int narg, char **arg, int iarg,
+                           HessianOptions &opt);
+
+class HessianBuilder : protected Pointers {
+ public:
+  HessianBuilder(LAMMPS *lmp, const char *style, int igroup, const HessianOptions &opt);
+
+  // Compute the matrix of the current configuration and write `path`, `path`.json and
+  // `path`.atoms.npy (each under a temporary name first). `full_list` is a current full
+  // neighbor list (used by the analytic path). Collective. Restores positions and forces.
+  void write(const std::string &path, NeighList *full_list);
+
+  // the method `write` will use for the current force field (AUTO resolved); errors when
+  // `method analytic` was asked for and the force field cannot provide it
+  HessianOptions::Method resolve_method();
+
+ private:
+  std::string style;    // command/fix name for messages
+  int igroup, groupbit;
+  HessianOptions opt;
+
+  // statistics of the last write, reported and stored in the sidecar
+  int ncolors = 0;            // fd colors used
+  long nforce_calls = 0;      // force evaluations
+  double fmax = 0.0;          // largest residual force on a group atom
+  double energy = 0.0;        // potential energy of the configuration
+  double interaction_range = 0.0;
+
+  void check_force_field(HessianOptions::Method method);
+  void analytic_blocks(NeighList *list, std::vector<MatrixBlock> &blocks);
+  void fd_blocks(std::vector<MatrixBlock> &blocks);
+  double fd_default_range();
+  double mass_of(int i) const;
+  std::string sidecar_json(const std::string &path, int64_t natoms, int64_t nnz,
+                           HessianOptions::Method method, double seconds) const;
+};
+
+}    // namespace glassmodes
+}    // namespace LAMMPS_NS
+
+#endif

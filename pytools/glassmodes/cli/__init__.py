@@ -1,0 +1,1 @@
+"""The ``glassmodes`` command line: thin subcommands that call the library and a writer."""
