@@ -77,8 +77,9 @@ int64_t SpatialColoring::cell_id(const int *c) const
   return (int64_t) c[0] + (int64_t) ncell[0] * ((int64_t) c[1] + (int64_t) ncell[1] * c[2]);
 }
 
-// largest number of group atoms in one cell of the grid n (collective)
-int SpatialColoring::max_occupancy(const int *n)
+// for each cell class of the grid n with periods per, the largest number of group atoms in one
+// of its cells (collective)
+std::vector<int> SpatialColoring::class_occupancy(const int *n, const int *per)
 {
   const int nprocs = comm->nprocs;
   std::vector<int64_t> cells;
@@ -93,15 +94,17 @@ int SpatialColoring::max_occupancy(const int *n)
   }
   std::vector<int64_t> mine = exchange(world, dest, cells);
   std::sort(mine.begin(), mine.end());
-  int best = 0;
+  std::vector<int> occ(per[0] * per[1] * per[2], 0), global(occ.size(), 0);
   for (size_t k = 0; k < mine.size();) {
     size_t e = k;
     while (e < mine.size() && mine[e] == mine[k]) e++;
-    best = std::max(best, (int) (e - k));
+    int64_t id = mine[k];
+    int c[3] = {(int) (id % n[0]), (int) ((id / n[0]) % n[1]), (int) (id / ((int64_t) n[0] * n[1]))};
+    int cls = (c[0] % per[0]) + per[0] * ((c[1] % per[1]) + per[1] * (c[2] % per[2]));
+    occ[cls] = std::max(occ[cls], (int) (e - k));
     k = e;
   }
-  int global = 0;
-  MPI_Allreduce(&best, &global, 1, MPI_INT, MPI_MAX, world);
+  MPI_Allreduce(occ.data(), global.data(), (int) occ.size(), MPI_INT, MPI_MAX, world);
   return global;
 }
 
@@ -115,6 +118,7 @@ void SpatialColoring::choose_grid(double range)
 
   int best_n[3] = {1, 1, 1}, best_m[3] = {1, 1, 1};
   long best_colors = -1;
+  std::vector<int> best_occ;
   for (int m : {1, 3, 5, 7}) {
     int n[3] = {1, 1, 1}, per[3] = {1, 1, 1};
     for (int d = 0; d < dim && m > 1; d++) {
@@ -126,10 +130,12 @@ void SpatialColoring::choose_grid(double range)
       }
     }
     if (m > 1 && n[0] * n[1] * n[2] == 1) continue;
-    long classes = (long) per[0] * per[1] * per[2];
-    long total = classes * max_occupancy(n);
+    std::vector<int> occ = class_occupancy(n, per);
+    long total = 0;
+    for (int o : occ) total += o;
     if (best_colors < 0 || total < best_colors) {
       best_colors = total;
+      best_occ = occ;
       std::copy(n, n + 3, best_n);
       std::copy(per, per + 3, best_m);
     }
@@ -137,6 +143,8 @@ void SpatialColoring::choose_grid(double range)
   std::copy(best_n, best_n + 3, ncell);
   std::copy(best_m, best_m + 3, period);
   nclasses = period[0] * period[1] * period[2];
+  first_color.assign(nclasses + 1, 0);
+  for (int k = 0; k < nclasses; k++) first_color[k + 1] = first_color[k] + best_occ[k];
 }
 
 std::vector<CellEntry> SpatialColoring::assign_slots()
@@ -155,19 +163,13 @@ std::vector<CellEntry> SpatialColoring::assign_slots()
   std::sort(owned.begin(), owned.end(), [](const CellEntry &a, const CellEntry &b) {
     return a.cell < b.cell || (a.cell == b.cell && a.tag < b.tag);
   });
-  int occ = 0;
   std::vector<int> back(owned.size());
   for (size_t k = 0; k < owned.size();) {
     size_t e = k;
     while (e < owned.size() && owned[e].cell == owned[k].cell) e++;
-    for (size_t s = k; s < e; s++) {
-      back[s] = owned[s].rank;
-    }
-    occ = std::max(occ, (int) (e - k));
+    for (size_t s = k; s < e; s++) back[s] = owned[s].rank;
     k = e;
   }
-  MPI_Allreduce(&occ, &maxslot, 1, MPI_INT, MPI_MAX, world);
-  maxslot = std::max(maxslot, 1);
 
   // answer: which slot each of the sender's atoms got (in `local`, matched back by tag)
   std::vector<CellEntry> answers(owned);
@@ -185,7 +187,7 @@ std::vector<CellEntry> SpatialColoring::assign_slots()
     if (cellidx[3 * i] < 0) continue;
     const int *c = &cellidx[3 * i];
     int cls = (c[0] % period[0]) + period[0] * ((c[1] % period[1]) + period[1] * (c[2] % period[2]));
-    colors[i] = cls * maxslot + slot_of.at((int64_t) atom->tag[i]);
+    colors[i] = first_color[cls] + slot_of.at((int64_t) atom->tag[i]);
   }
   return owned;
 }
@@ -249,7 +251,9 @@ void SpatialColoring::fetch_neighbor_cells(const std::vector<CellEntry> &owned)
 
 bool SpatialColoring::column_atom(int j, int c, int64_t &tag, double &mass) const
 {
-  const int cls = c / maxslot, slot = c % maxslot;
+  const int cls = (int) (std::upper_bound(first_color.begin(), first_color.end(), c) -
+                        first_color.begin()) - 1;
+  const int slot = c - first_color[cls];
   const int p[3] = {cls % period[0], (cls / period[0]) % period[1], cls / (period[0] * period[1])};
   const int *cj = &cellidx[3 * j];
   int t[3];

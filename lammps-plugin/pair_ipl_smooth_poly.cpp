@@ -19,7 +19,7 @@ PairIPLSmoothPoly::PairIPLSmoothPoly(LAMMPS *lmp) :
   writedata = 1;
 }
 
-PairIPLSmoothPoly::~PairIPLSmoothPoly()
+PairIPLSmoothPoly::~PairIPLSmoothPoly() noexcept
 {
   if (copymode) return;
   memory->destroy(smax_type);
@@ -115,11 +115,12 @@ void PairIPLSmoothPoly::init_style()
   delete[] global;
 
   if (atom->natoms > 0 && !(smin > 0.0))
-    error->all(FLERR, "pair_style ipl/smooth/poly: every atom needs a diameter > 0 (smallest is {})",
+    error->all(FLERR,
+               "pair_style ipl/smooth/poly: every atom needs a diameter > 0 (smallest is {:.6g})",
                smin);
   if (atom->natoms > 0 && eps_na * (smax - smin) >= 1.0)
     error->all(FLERR,
-               "pair_style ipl/smooth/poly: eps_na * (s_max - s_min) = {} >= 1 makes s_ij <= 0",
+               "pair_style ipl/smooth/poly: eps_na * (s_max - s_min) = {:.6g} >= 1 makes s_ij <= 0",
                eps_na * (smax - smin));
 
   neighbor->add_request(this);

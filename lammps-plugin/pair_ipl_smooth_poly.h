@@ -24,7 +24,7 @@ namespace LAMMPS_NS {
 class PairIPLSmoothPoly : public PairSmoothPowerLaw {
  public:
   PairIPLSmoothPoly(class LAMMPS *);
-  ~PairIPLSmoothPoly() override;
+  ~PairIPLSmoothPoly() noexcept override;
 
   void compute(int, int) override;
   void settings(int, char **) override;

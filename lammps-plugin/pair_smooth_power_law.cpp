@@ -33,7 +33,7 @@ PairSmoothPowerLaw::PairSmoothPowerLaw(LAMMPS *lmp, const char *style_name) :
   svector = new double[NSVECTOR];
 }
 
-PairSmoothPowerLaw::~PairSmoothPowerLaw()
+PairSmoothPowerLaw::~PairSmoothPowerLaw() noexcept
 {
   if (copymode) return;
   delete[] svector;
@@ -95,7 +95,8 @@ int PairSmoothPowerLaw::parse_smoothing_keywords(int iarg, int narg, char **arg)
       if (iarg + 2 + q > narg)
         error->all(FLERR, "pair_style {}: coeffs needs q+1 = {} values c_0 .. c_{}, got {}", style,
                    q + 1, q, narg - iarg - 1);
-      for (int k = 0; k <= q; k++) coef_user[k] = utils::numeric(FLERR, arg[iarg + 1 + k], false, lmp);
+      for (int k = 0; k <= q; k++)
+        coef_user[k] = utils::numeric(FLERR, arg[iarg + 1 + k], false, lmp);
       user_coeffs = 1;
       iarg += q + 2;
     } else {
@@ -111,9 +112,11 @@ void PairSmoothPowerLaw::check_settings()
 {
   if (q < 0 || q > Kernel::MAX_Q)
     error->all(FLERR, "pair_style {}: q = {} out of range 0..{}", style, q, Kernel::MAX_Q);
-  if (!(xc_global > 0.0)) error->all(FLERR, "pair_style {}: xc must be > 0, got {}", style, xc_global);
+  if (!(xc_global > 0.0))
+    error->all(FLERR, "pair_style {}: xc must be > 0, got {}", style, xc_global);
   for (int t = 0; t < nterm; t++)
-    if (!(expo[t] > 0.0)) error->all(FLERR, "pair_style {}: exponent n must be > 0, got {}", style, expo[t]);
+    if (!(expo[t] > 0.0))
+      error->all(FLERR, "pair_style {}: exponent n must be > 0, got {}", style, expo[t]);
   Kernel k;
   set_kernel(k, xc_global, true);
 }
@@ -122,7 +125,8 @@ void PairSmoothPowerLaw::check_settings()
 void PairSmoothPowerLaw::set_kernel(Kernel &k, double xc, bool at_command)
 {
   if (!k.setup(nterm, amp, expo, q, step, xc))
-    error->all(FLERR, "pair_style {}: invalid smoothing settings (q = {}, xc = {})", style, q, xc);
+    error->all(FLERR, "pair_style {}: invalid smoothing settings (q = {}, xc = {})", style, q,
+               xc);
   Kernel solved = k;
   if (!solved.solve())
     error->all(FLERR, "pair_style {}: singular smoothing system (q = {}, xc = {})", style, q, xc);
@@ -159,12 +163,13 @@ void PairSmoothPowerLaw::set_kernel(Kernel &k, double xc, bool at_command)
                    style, xc, rel[1]);
 }
 
-/* ---- pair_coeff I J eps s [xc] ---------------------------------------------------------------- */
+/* ---- pair_coeff I J eps s [xc] --------------------------------------------------------------- */
 
 void PairSmoothPowerLaw::coeff(int narg, char **arg)
 {
   if (narg < 4 || narg > 5)
-    error->all(FLERR, "pair_coeff for {}: expected I J eps s [xc], got {} arguments", style, narg);
+    error->all(FLERR, "pair_coeff for {}: expected I J eps s [xc], got {} arguments", style,
+               narg);
   if (!allocated) allocate();
 
   int ilo, ihi, jlo, jhi;
@@ -174,10 +179,13 @@ void PairSmoothPowerLaw::coeff(int narg, char **arg)
   const double sigma_one = utils::numeric(FLERR, arg[3], false, lmp);
   double xc_one = -1.0;
   if (narg == 5) xc_one = utils::numeric(FLERR, arg[4], false, lmp);
-  if (eps_one < 0.0) error->all(FLERR, "pair_coeff for {}: eps must be >= 0, got {}", style, eps_one);
-  if (!(sigma_one > 0.0)) error->all(FLERR, "pair_coeff for {}: s must be > 0, got {}", style, sigma_one);
+  if (eps_one < 0.0)
+    error->all(FLERR, "pair_coeff for {}: eps must be >= 0, got {}", style, eps_one);
+  if (!(sigma_one > 0.0))
+    error->all(FLERR, "pair_coeff for {}: s must be > 0, got {}", style, sigma_one);
   if (narg == 5) {
-    if (!(xc_one > 0.0)) error->all(FLERR, "pair_coeff for {}: xc must be > 0, got {}", style, xc_one);
+    if (!(xc_one > 0.0))
+      error->all(FLERR, "pair_coeff for {}: xc must be > 0, got {}", style, xc_one);
     Kernel k;
     set_kernel(k, xc_one, true);
   }
@@ -191,7 +199,8 @@ void PairSmoothPowerLaw::coeff(int narg, char **arg)
       setflag[i][j] = 1;
       count++;
     }
-  if (count == 0) error->all(FLERR, "pair_coeff for {}: no type pair in {} {}", style, arg[0], arg[1]);
+  if (count == 0)
+    error->all(FLERR, "pair_coeff for {}: no type pair in {} {}", style, arg[0], arg[1]);
 }
 
 /* ---- init_one: mixing, kernel of the pair, cutoff ------------------------------------------ */
@@ -205,7 +214,8 @@ double PairSmoothPowerLaw::init_one(int i, int j)
       epsilon[i][j] = mix_energy(epsilon[i][i], epsilon[j][j], sigma[i][i], sigma[j][j]);
       sigma[i][j] = mix_distance(sigma[i][i], sigma[j][j]);
     }
-    xc_pair[i][j] = (xc_pair[i][i] > 0.0 && xc_pair[i][i] == xc_pair[j][j]) ? xc_pair[i][i] : -1.0;
+    const bool same = xc_pair[i][i] > 0.0 && xc_pair[i][i] == xc_pair[j][j];
+    xc_pair[i][j] = same ? xc_pair[i][i] : -1.0;
   }
   const double xc = pair_xc(i, j);
   set_kernel(kernel[i][j], xc, false);
@@ -216,22 +226,43 @@ double PairSmoothPowerLaw::init_one(int i, int j)
   xc_pair[j][i] = xc_pair[i][j];
   inv_sigsq[j][i] = inv_sigsq[i][j];
   kernel[j][i] = kernel[i][j];
+  etail_ij = ptail_ij = 0.0;    // phi = 0 beyond the cutoff: the tail correction is exactly zero
   return xc * sigma[i][j];
 }
 
-/* ---- forces ----------------------------------------------------------------------------------- */
+/* ---- forces ---------------------------------------------------------------------------------- */
 
 void PairSmoothPowerLaw::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
   if (per_atom_sizes)
-    eval<true>();
+    eval_dispatch<true>();
   else
-    eval<false>();
+    eval_dispatch<false>();
   if (vflag_fdotr) virial_fdotr_compute();
 }
 
-template <bool POLY> void PairSmoothPowerLaw::eval()
+// one force loop per smoothing order q for the common even case (unrolled polynomial,
+// straight-line powers), the general kernel otherwise; all type pairs share q, step, exponents
+template <bool POLY> void PairSmoothPowerLaw::eval_dispatch()
+{
+  const Kernel &k = kernel[1][1];
+  if (!k.needs_root && k.step == 2) {
+    switch (k.q) {
+      case 0: return eval<POLY, 0>();
+      case 1: return eval<POLY, 1>();
+      case 2: return eval<POLY, 2>();
+      case 3: return eval<POLY, 3>();
+      case 4: return eval<POLY, 4>();
+      case 5: return eval<POLY, 5>();
+      case 6: return eval<POLY, 6>();
+      default: break;
+    }
+  }
+  eval<POLY, -1>();
+}
+
+template <bool POLY, int Q> void PairSmoothPowerLaw::eval()
 {
   double **x = atom->x;
   double **f = atom->f;
@@ -279,7 +310,8 @@ template <bool POLY> void PairSmoothPowerLaw::eval()
       if (POLY && xsq >= k.xcsq) continue;
 
       double g;
-      const double phi = k.eval(xsq, g);
+      const double phi =
+          Q >= 0 ? k.template eval_even<(Q >= 0 ? Q : 0)>(xsq, g) : k.eval_general(xsq, g);
       const double eps = factor_lj * epsilon[itype][jtype];
       const double fpair = -eps * invssq * g;    // -phi'(r) / r
 
@@ -317,6 +349,11 @@ double PairSmoothPowerLaw::single(int i, int j, int itype, int jtype, double rsq
 {
   for (int m = 0; m < NSVECTOR; m++) svector[m] = 0.0;
   fforce = 0.0;
+  // pair_write calls single(0, 1, ...): with per-atom sizes those must be real atoms
+  if (per_atom_sizes && MAX(i, j) >= atom->nlocal + atom->nghost)
+    error->one(FLERR, "pair_style {}: single() for atoms {} {} needs their sizes, but this rank "
+               "holds {} atoms (pair_write uses the first two atoms of each rank)",
+               style, i, j, atom->nlocal + atom->nghost);
   double eps, s;
   if (!pair_scales(i, j, itype, jtype, rsq, eps, s)) return 0.0;
 

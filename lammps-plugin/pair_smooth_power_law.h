@@ -21,7 +21,8 @@ namespace LAMMPS_NS {
 class PairSmoothPowerLaw : public Pair, public glassmodes::RadialDerivatives {
  public:
   PairSmoothPowerLaw(class LAMMPS *, const char *style);
-  ~PairSmoothPowerLaw() override;
+  // noexcept: Pair destructors are noexcept(false), RadialDerivatives' is noexcept
+  ~PairSmoothPowerLaw() noexcept override;
 
   void compute(int, int) override;
   void coeff(int, char **) override;
@@ -44,7 +45,7 @@ class PairSmoothPowerLaw : public Pair, public glassmodes::RadialDerivatives {
  protected:
   using Kernel = glassmodes::SmoothedPowerLaw;
   static constexpr int NSVECTOR = 4;                  // single() extras: phi' .. phi''''
-  static constexpr double CONTINUITY_TOL = 1.0e-10;    // relative, for user coefficients
+  static constexpr double CONTINUITY_TOL = 1.0e-10;    // allowed f^(m)(x_c), relative to its terms
 
   const char *style;      // style name, for messages
   bool per_atom_sizes;    // s_ij from atom->radius (ipl/smooth/poly) instead of sigma[I][J]
@@ -82,7 +83,8 @@ class PairSmoothPowerLaw : public Pair, public glassmodes::RadialDerivatives {
   // eps and s of the pair (i, j) at squared distance rsq; false when beyond its cutoff
   bool pair_scales(int i, int j, int itype, int jtype, double rsq, double &eps, double &s) const;
 
-  template <bool POLY> void eval();
+  template <bool POLY> void eval_dispatch();
+  template <bool POLY, int Q> void eval();    // Q >= 0: even kernel unrolled for q = Q
 };
 
 }    // namespace LAMMPS_NS

@@ -128,8 +128,43 @@ struct SmoothedPowerLaw {
   // ---- evaluation (inside the cutoff; callers test x < x_c) ---------------------------------
 
   // f(x) for x^2 = xsq; g = f'(x) / x, so that the pair force is -eps g / s^2 times the
-  // separation vector. Integer powers by multiplication; sqrt only when needs_root.
+  // separation vector. Integer powers by multiplication; sqrt only when needs_root. The common
+  // case (even integer exponents, even polynomial) runs a version unrolled for its q.
   double eval(double xsq, double &g) const
+  {
+    if (!needs_root && step == 2) {
+      switch (q) {
+        case 0: return eval_even<0>(xsq, g);
+        case 1: return eval_even<1>(xsq, g);
+        case 2: return eval_even<2>(xsq, g);
+        case 3: return eval_even<3>(xsq, g);
+        case 4: return eval_even<4>(xsq, g);
+        case 5: return eval_even<5>(xsq, g);
+        case 6: return eval_even<6>(xsq, g);
+        default: break;
+      }
+    }
+    return eval_general(xsq, g);
+  }
+
+  // even exponents n_t, polynomial in y = x^2: f = sum a_t y^(-n_t/2) + sum c_k y^k,
+  // g = f'(x)/x = sum -n_t a_t y^(-n_t/2 - 1) + sum 2k c_k y^(k-1)
+  template <int Q> double eval_even(double xsq, double &g) const
+  {
+    const double xinv2 = 1.0 / xsq;
+    double f = c[Q], dp = 2.0 * Q * c[Q];
+    for (int k = Q - 1; k >= 0; k--) f = f * xsq + c[k];
+    for (int k = Q - 1; k >= 1; k--) dp = dp * xsq + 2.0 * k * c[k];
+    g = Q >= 1 ? dp : 0.0;
+    for (int t = 0; t < nterm; t++) {
+      const double p = amp[t] * ipow_small(xinv2, iexpo[t] >> 1);
+      f += p;
+      g -= expo[t] * p * xinv2;
+    }
+    return f;
+  }
+
+  double eval_general(double xsq, double &g) const
   {
     const double xinv2 = 1.0 / xsq;
     double x = 0.0, xinv = 0.0;
@@ -193,6 +228,27 @@ struct SmoothedPowerLaw {
       e >>= 1;
     }
     return r;
+  }
+
+  // b^e by straight-line multiplications for the exponents of the glass models (e = n/2)
+  static double ipow_small(double b, int e)
+  {
+    const double b2 = b * b;
+    switch (e) {
+      case 1: return b;
+      case 2: return b2;
+      case 3: return b2 * b;
+      case 4: return b2 * b2;
+      case 5: return b2 * b2 * b;
+      case 6: { const double b3 = b2 * b; return b3 * b3; }
+      case 7: { const double b3 = b2 * b; return b3 * b3 * b; }
+      case 8: { const double b4 = b2 * b2; return b4 * b4; }
+      case 9: { const double b4 = b2 * b2; return b4 * b4 * b; }
+      case 10: { const double b5 = b2 * b2 * b; return b5 * b5; }
+      case 11: { const double b5 = b2 * b2 * b; return b5 * b5 * b; }
+      case 12: { const double b3 = b2 * b; const double b6 = b3 * b3; return b6 * b6; }
+      default: return ipow(b, e);
+    }
   }
 
   // falling factorial p (p-1) ... (p-m+1) for real p
