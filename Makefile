@@ -21,7 +21,7 @@ demo: setup-core
 test: setup
 	$(BIN)/python -m pytest -ra tests
 
-test-fast: setup-core
+test-fast: setup
 	$(BIN)/python -m pytest -ra -m "not slow" tests
 
 bench: setup

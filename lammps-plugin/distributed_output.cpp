@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 using namespace LAMMPS_NS::glassmodes;
 
@@ -66,6 +67,21 @@ std::string write_section(MPI_Comm comm, MPI_File fh, MPI_Offset offset, const c
   MPI_Allreduce(&failed, &anyfail, 1, MPI_INT, MPI_MAX, comm);
   if (anyfail && err.empty()) err = "write failed on another rank";
   return anyfail ? err : std::string();
+}
+
+// Independent write of `nbytes` at `offset`, in pieces of at most CHUNK_BYTES.
+std::string write_independent(MPI_File fh, MPI_Offset offset, const char *data, int64_t nbytes)
+{
+  for (int64_t begin = 0; begin < nbytes; begin += CHUNK_BYTES) {
+    int count = (int) (std::min(nbytes, begin + CHUNK_BYTES) - begin);
+    MPI_Status status;
+    int rc = MPI_File_write_at(fh, offset + begin, data + begin, count, MPI_BYTE, &status);
+    if (rc != MPI_SUCCESS) return mpi_error(rc);
+    int written = 0;
+    MPI_Get_count(&status, MPI_BYTE, &written);
+    if (written != count) return "short write (disk full?)";
+  }
+  return "";
 }
 
 // Open `path` for writing, truncated; collective. Returns an error message or "".
@@ -177,6 +193,136 @@ WriteResult LAMMPS_NS::glassmodes::write_petsc_block_matrix(MPI_Comm comm, const
   if (err.empty())
     err = write_section(comm, fh, vals_at + 8 * nnzoff, (const char *) vals.data(),
                         8 * (int64_t) vals.size());
+  std::string cerr = close_file(&fh);
+  result.error = err.empty() ? cerr : err;
+  if (!result.error.empty()) result.error = "writing " + path + ": " + result.error;
+  result.nnz = nnz;
+  return result;
+}
+
+namespace {
+struct RowCount {
+  int64_t index;     // matrix index of the atom row
+  int64_t value;     // its number of blocks; on the way back, its first block's position
+  int32_t rank;
+  int32_t pad;
+};
+}    // namespace
+
+WriteResult LAMMPS_NS::glassmodes::write_petsc_block_rows(MPI_Comm comm, const std::string &path,
+                                                         int dim, int64_t natoms,
+                                                         const std::vector<int64_t> &row_index,
+                                                         const BlockRowProducer &produce)
+{
+  WriteResult result;
+  int me, nprocs;
+  MPI_Comm_rank(comm, &me);
+  MPI_Comm_size(comm, &nprocs);
+  const int64_t nrows = (int64_t) row_index.size();
+  const int d2 = dim * dim;
+
+  // pass 1: blocks per row, then each row's first block from a prefix sum in index order
+  std::vector<RowCount> counts(nrows);
+  std::vector<int> dest(nrows);
+  std::vector<MatrixBlock> row;
+  for (int64_t r = 0; r < nrows; r++) {
+    row.clear();
+    produce(r, row);
+    counts[r] = {row_index[r], (int64_t) row.size(), me, 0};
+    dest[r] = block_owner(row_index[r], natoms, nprocs);
+  }
+  std::vector<RowCount> owned = exchange(comm, dest, counts);
+  std::sort(owned.begin(), owned.end(),
+            [](const RowCount &a, const RowCount &b) { return a.index < b.index; });
+  const int64_t row0 = block_begin(me, natoms, nprocs), row1 = block_begin(me + 1, natoms, nprocs);
+  int bad = (int64_t) owned.size() != row1 - row0;
+  for (size_t k = 0; !bad && k < owned.size(); k++)
+    bad = owned[k].index != row0 + (int64_t) k || owned[k].value == 0;
+  int anybad = 0;
+  MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm);
+  if (anybad) {
+    result.error = "internal error: the rows do not cover every atom once, each with a block";
+    return result;
+  }
+  int64_t myblocks = 0, first = 0, total = 0;
+  for (const auto &c : owned) myblocks += c.value;
+  MPI_Exscan(&myblocks, &first, 1, MPI_INT64_T, MPI_SUM, comm);
+  if (me == 0) first = 0;
+  MPI_Allreduce(&myblocks, &total, 1, MPI_INT64_T, MPI_SUM, comm);
+  const int64_t ndof = natoms * dim, nnz = total * d2;
+  if (ndof > INT32_MAX || nnz > INT32_MAX) {
+    result.error = "matrix too large for 32-bit PETSc indices (" + std::to_string(nnz) +
+        " nonzeros): split the group";
+    return result;
+  }
+  std::vector<uint32_t> rowlen;
+  rowlen.reserve(owned.size() * dim);
+  std::vector<int> back(owned.size());
+  for (size_t k = 0; k < owned.size(); k++) {
+    for (int a = 0; a < dim; a++) rowlen.push_back(to_big32((uint32_t) (owned[k].value * dim)));
+    int64_t n = owned[k].value;
+    owned[k].value = first;
+    first += n;
+    back[k] = owned[k].rank;
+  }
+  std::vector<RowCount> offsets = exchange(comm, back, owned);
+  std::vector<RowCount>().swap(owned);
+  std::unordered_map<int64_t, int64_t> first_block;
+  first_block.reserve(offsets.size());
+  for (const auto &o : offsets) first_block[o.index] = o.value;
+
+  MPI_File fh;
+  result.error = open_for_write(comm, path, &fh);
+  if (!result.error.empty()) return result;
+  uint32_t header[4] = {to_big32(PETSC_MAT_CLASSID), to_big32((uint32_t) ndof),
+                        to_big32((uint32_t) ndof), to_big32((uint32_t) nnz)};
+  const MPI_Offset cols_at = 16 + 4 * ndof, vals_at = cols_at + 4 * nnz;
+  std::string err = write_section(comm, fh, 0, (const char *) header, me == 0 ? 16 : 0);
+  if (err.empty())
+    err = write_section(comm, fh, 16 + 4 * row0 * dim, (const char *) rowlen.data(),
+                        4 * (int64_t) rowlen.size());
+
+  // pass 2: rows in index order, coalesced into runs that are contiguous in the file
+  std::vector<int64_t> order(nrows);
+  for (int64_t r = 0; r < nrows; r++) order[r] = r;
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return row_index[a] < row_index[b]; });
+  std::vector<uint32_t> cols;
+  std::vector<uint64_t> vals;
+  int64_t run_start = -1, run_end = -1;    // scalar positions covered by the buffers
+  auto flush = [&]() {
+    if (cols.empty() || !err.empty()) return;
+    err = write_independent(fh, cols_at + 4 * run_start, (const char *) cols.data(), 4 * (int64_t) cols.size());
+    if (err.empty())
+      err = write_independent(fh, vals_at + 8 * run_start, (const char *) vals.data(), 8 * (int64_t) vals.size());
+    cols.clear();
+    vals.clear();
+  };
+  const size_t buffer_entries = (size_t) (CHUNK_BYTES / 12);
+  for (int64_t k = 0; k < nrows && err.empty(); k++) {
+    const int64_t r = order[k];
+    row.clear();
+    produce(r, row);
+    const int64_t start = first_block.at(row_index[r]) * d2;
+    if (start != run_end || cols.size() >= buffer_entries) {
+      flush();
+      run_start = start;
+    }
+    // the d scalar rows of this atom are contiguous: row alpha holds alpha's entries of each block
+    for (int a = 0; a < dim; a++)
+      for (const auto &b : row)
+        for (int c = 0; c < dim; c++) {
+          cols.push_back(to_big32((uint32_t) (b.col * dim + c)));
+          uint64_t bits;
+          std::memcpy(&bits, &b.v[a * dim + c], sizeof(bits));
+          vals.push_back(to_big64(bits));
+        }
+    run_end = start + (int64_t) row.size() * d2;
+  }
+  flush();
+  int failed = !err.empty(), anyfail = 0;
+  MPI_Allreduce(&failed, &anyfail, 1, MPI_INT, MPI_MAX, comm);
+  if (anyfail && err.empty()) err = "write failed on another rank";
   std::string cerr = close_file(&fh);
   result.error = err.empty() ? cerr : err;
   if (!result.error.empty()) result.error = "writing " + path + ": " + result.error;

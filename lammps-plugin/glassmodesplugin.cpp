@@ -4,6 +4,7 @@
 #include "lammpsplugin_abi.h"
 
 #include "fix_hessian_write.h"
+#include "fix_swap_diameter.h"
 #include "pair_ipl_smooth.h"
 #include "pair_ipl_smooth_poly.h"
 #include "pair_lj_smooth_glass.h"
@@ -21,6 +22,11 @@ static Command *write_hessian_creator(LAMMPS *lmp)
 static Fix *fix_hessian_write_creator(LAMMPS *lmp, int narg, char **arg)
 {
   return new FixHessianWrite(lmp, narg, arg);
+}
+
+static Fix *fix_swap_diameter_creator(LAMMPS *lmp, int narg, char **arg)
+{
+  return new FixSwapDiameter(lmp, narg, arg);
 }
 
 static Pair *ipl_smooth_creator(LAMMPS *lmp)
@@ -54,6 +60,8 @@ const StyleEntry STYLES[] = {
      (void *) &write_hessian_creator},
     {"fix", "hessian/write", "sparse parallel Hessian every N steps", true,
      (void *) &fix_hessian_write_creator},
+    {"fix", "swap/diameter", "swap Monte Carlo of per-atom diameters (polydisperse models)", true,
+     (void *) &fix_swap_diameter_creator},
     {"pair", "ipl/smooth", "inverse power law smoothed to zero at its cutoff", false,
      (void *) &ipl_smooth_creator},
     {"pair", "ipl/smooth/poly", "polydisperse non-additive smoothed inverse power law", false,

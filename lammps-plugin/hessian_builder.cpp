@@ -34,7 +34,8 @@ using namespace LAMMPS_NS::glassmodes;
 #endif
 
 void LAMMPS_NS::glassmodes::parse_hessian_options(LAMMPS *lmp, const char *style, int narg,
-                                                  char **arg, int iarg, HessianOptions &opt)
+                                                  char **arg, int iarg, HessianOptions &opt,
+                                                  bool fc3_keywords)
 {
   while (iarg < narg) {
     const std::string key = arg[iarg];
@@ -61,6 +62,10 @@ void LAMMPS_NS::glassmodes::parse_hessian_options(LAMMPS *lmp, const char *style
       if (opt.range <= 0.0) lmp->error->all(FLERR, "{}: range must be > 0, not {}", style, val);
     } else if (key == "symmetrize") {
       opt.symmetrize = utils::logical(FLERR, val, false, lmp) != 0;
+    } else if (key == "order" && fc3_keywords) {
+      opt.order = utils::inumeric(FLERR, val, false, lmp);
+      if (opt.order != 3 && opt.order != 4)
+        lmp->error->all(FLERR, "{}: order must be 3 or 4, not {}", style, val);
     } else {
       lmp->error->all(FLERR, "{}: unknown keyword {}", style, key);
     }
@@ -131,19 +136,12 @@ double HessianBuilder::fd_default_range()
   return force->pair->manybody_flag ? 2.0 * cut : cut;
 }
 
-namespace {
-struct NeighborBlock {
-  int64_t tag;     // atom ID of the neighbor
-  double dx[3];    // separation, used only to order images of one atom deterministically
-  double v[9];     // d^2 U / dx_i dx_j
-  bool in_group;
-  double mass;
-};
-}    // namespace
 
-// Exact blocks from Pair::born_matrix: for the pair (i,j) at separation r, n = r_ij / r,
-//   H_ij = -[phi'' n n + (phi'/r) (I - n n)],  H_ii = -sum_{j != i} H_ij.
-void HessianBuilder::analytic_blocks(NeighList *list, std::vector<MatrixBlock> &blocks)
+// Exact block row of local atom i from Pair::born_matrix: for the pair (i,j) at separation r,
+// n = r_ij / r,  H_ij = -[phi'' n n + (phi'/r) (I - n n)],  H_ii = -sum_{j != i} H_ij.
+// Blocks sorted by column atom ID (diagonal included, columns restricted to the group); every
+// sum runs in atom-ID order, so the row does not depend on the domain decomposition.
+void HessianBuilder::analytic_row(NeighList *list, int i, std::vector<MatrixBlock> &out)
 {
   const int dim = domain->dimension;
   double **x = atom->x;
@@ -152,71 +150,64 @@ void HessianBuilder::analytic_blocks(NeighList *list, std::vector<MatrixBlock> &
   Pair *pair = force->pair;
   double **cutsq = pair->cutsq;
   const double *special_lj = force->special_lj, *special_coul = force->special_coul;
-
-  std::vector<NeighborBlock> row;
-  std::vector<int64_t> tags;
-  std::vector<std::pair<int, int>> where;    // (position in blocks) -> for column index fix-up
-  for (int ii = 0; ii < list->inum; ii++) {
-    const int i = list->ilist[ii];
-    if (!(mask[i] & groupbit)) continue;
-    const int itype = type[i];
-    const int *jlist = list->firstneigh[i];
-    row.clear();
-    for (int jj = 0; jj < list->numneigh[i]; jj++) {
-      int j = jlist[jj];
-      const double factor_lj = special_lj[j >> SBBITS & 3], factor_coul = special_coul[j >> SBBITS & 3];
-      j &= NEIGHMASK;
-      const int jtype = type[j];
-      double del[3] = {x[j][0] - x[i][0], x[j][1] - x[i][1], dim == 3 ? x[j][2] - x[i][2] : 0.0};
-      const double rsq = del[0] * del[0] + del[1] * del[1] + del[2] * del[2];
-      if (rsq >= cutsq[itype][jtype]) continue;
-      double du = 0.0, du2 = 0.0;
-      pair->born_matrix(i, j, itype, jtype, rsq, factor_coul, factor_lj, du, du2);
-      const double r = std::sqrt(rsq);
-      const double n[3] = {del[0] / r, del[1] / r, del[2] / r};
-      NeighborBlock b;
-      b.tag = tag[j];
-      std::memcpy(b.dx, del, sizeof(del));
-      b.in_group = (mask[j] & groupbit) != 0;
-      b.mass = mass_of(j);
-      for (int a = 0; a < dim; a++)
-        for (int c = 0; c < dim; c++)
-          b.v[a * dim + c] = -((du2 - du / r) * n[a] * n[c] + (a == c ? du / r : 0.0));
-      row.push_back(b);
+  const int itype = type[i];
+  const int *jlist = list->firstneigh[i];
+  std::vector<NeighborBlock> &row = scratch;
+  row.clear();
+  for (int jj = 0; jj < list->numneigh[i]; jj++) {
+    int j = jlist[jj];
+    const double factor_lj = special_lj[j >> SBBITS & 3], factor_coul = special_coul[j >> SBBITS & 3];
+    j &= NEIGHMASK;
+    const int jtype = type[j];
+    double del[3] = {x[j][0] - x[i][0], x[j][1] - x[i][1], dim == 3 ? x[j][2] - x[i][2] : 0.0};
+    const double rsq = del[0] * del[0] + del[1] * del[1] + del[2] * del[2];
+    if (rsq >= cutsq[itype][jtype]) continue;
+    double du = 0.0, du2 = 0.0;
+    pair->born_matrix(i, j, itype, jtype, rsq, factor_coul, factor_lj, du, du2);
+    const double r = std::sqrt(rsq);
+    const double n[3] = {del[0] / r, del[1] / r, del[2] / r};
+    NeighborBlock b;
+    b.tag = tag[j];
+    std::memcpy(b.dx, del, sizeof(del));
+    b.in_group = (mask[j] & groupbit) != 0;
+    b.mass = mass_of(j);
+    for (int a = 0; a < dim; a++)
+      for (int c = 0; c < dim; c++)
+        b.v[a * dim + c] = -((du2 - du / r) * n[a] * n[c] + (a == c ? du / r : 0.0));
+    row.push_back(b);
+  }
+  std::sort(row.begin(), row.end(), [](const NeighborBlock &a, const NeighborBlock &b) {
+    if (a.tag != b.tag) return a.tag < b.tag;
+    return std::lexicographical_compare(a.dx, a.dx + 3, b.dx, b.dx + 3);
+  });
+  MatrixBlock diag{};
+  diag.row = diag.col = tag[i];
+  const double mi = mass_of(i);
+  size_t diag_at = 0;
+  for (size_t k = 0; k < row.size();) {
+    size_t e = k;
+    MatrixBlock off{};
+    off.row = tag[i];
+    off.col = row[k].tag;
+    while (e < row.size() && row[e].tag == row[k].tag) {
+      for (int q = 0; q < dim * dim; q++) off.v[q] += row[e].v[q];
+      e++;
     }
-    // a fixed order (atom ID, then separation) makes every sum independent of the decomposition
-    std::sort(row.begin(), row.end(), [](const NeighborBlock &a, const NeighborBlock &b) {
-      if (a.tag != b.tag) return a.tag < b.tag;
-      return std::lexicographical_compare(a.dx, a.dx + 3, b.dx, b.dx + 3);
-    });
-    MatrixBlock diag{};
-    diag.row = tag[i];
-    diag.col = tag[i];
-    const double mi = mass_of(i);
-    for (size_t k = 0; k < row.size();) {
-      size_t e = k;
-      MatrixBlock off{};
-      off.row = tag[i];
-      off.col = row[k].tag;
-      while (e < row.size() && row[e].tag == row[k].tag) {
-        for (int q = 0; q < dim * dim; q++) off.v[q] += row[e].v[q];
-        e++;
-      }
+    // the atom's own periodic images (tiny boxes) move with it: they add nothing to H_ii
+    if (row[k].tag != (int64_t) tag[i]) {
       for (int q = 0; q < dim * dim; q++) diag.v[q] -= off.v[q];
-      if (row[k].in_group && row[k].tag != (int64_t) tag[i]) {
+      if (row[k].in_group) {
         if (opt.mass_weighted)
           for (int q = 0; q < dim * dim; q++) off.v[q] /= std::sqrt(mi * row[k].mass);
-        blocks.push_back(off);
-      } else if (row[k].tag == (int64_t) tag[i]) {
-        // the atom's own periodic images (tiny boxes): d^2U/dx_i dx_i gets the image terms back
-        for (int q = 0; q < dim * dim; q++) diag.v[q] += off.v[q];
+        out.push_back(off);
       }
-      k = e;
     }
-    if (opt.mass_weighted)
-      for (int q = 0; q < dim * dim; q++) diag.v[q] /= mi;
-    blocks.push_back(diag);
+    if (row[k].tag < (int64_t) tag[i]) diag_at = out.size();
+    k = e;
   }
+  if (opt.mass_weighted)
+    for (int q = 0; q < dim * dim; q++) diag.v[q] /= mi;
+  out.insert(out.begin() + diag_at, diag);
 }
 
 // Colored central differences: H(j,i)[.][alpha] = -(F_j(x_i + delta e_alpha) - F_j(x_i - delta
@@ -321,14 +312,9 @@ void HessianBuilder::fd_blocks(std::vector<MatrixBlock> &blocks)
   }
 }
 
-void HessianBuilder::write(const std::string &path, NeighList *full_list)
+// Residual forces and energy of the configuration as it is.
+void HessianBuilder::check_residual_forces()
 {
-  const double t0 = platform::walltime();
-  HessianOptions::Method method = resolve_method();
-  check_force_field(method);
-  const int dim = domain->dimension;
-
-  // residual forces and energy of the configuration as it is
   {
     ForceProbe probe(lmp);
     energy = probe.evaluate(true);
@@ -349,18 +335,25 @@ void HessianBuilder::write(const std::string &path, NeighList *full_list)
       error->warning(FLERR, "{}: largest residual force {:.3e} exceeds ftol {:.3e}; the Hessian "
                      "is not that of a minimum", style, fmax, opt.ftol);
   }
+}
 
-  std::vector<MatrixBlock> blocks;
-  ncolors = 0;
-  if (method == HessianOptions::ANALYTIC) analytic_blocks(full_list, blocks);
-  else fd_blocks(blocks);
+void HessianBuilder::write(const std::string &path, NeighList *full_list)
+{
+  const double t0 = platform::walltime();
+  HessianOptions::Method method = resolve_method();
+  check_force_field(method);
+  const int dim = domain->dimension;
+
+  check_residual_forces();
 
   // atom IDs -> matrix indices (rank of the ID within the group)
   std::vector<int64_t> own_tags;
+  std::vector<int> own_atoms;
   std::vector<AtomRecord> records;
   for (int i = 0; i < atom->nlocal; i++)
     if (atom->mask[i] & groupbit) {
       own_tags.push_back(atom->tag[i]);
+      own_atoms.push_back(i);
       AtomRecord r{};
       r.id = atom->tag[i];
       r.type = atom->type[i];
@@ -374,23 +367,48 @@ void HessianBuilder::write(const std::string &path, NeighList *full_list)
     }
   AtomIndexMap index_map(world, own_tags);
   const int64_t natoms = index_map.size();
-  {
-    std::vector<int64_t> idx = index_map.lookup(own_tags);
-    for (size_t k = 0; k < records.size(); k++) records[k].index = idx[k];
+  std::vector<int64_t> own_index = index_map.lookup(own_tags);
+  for (size_t k = 0; k < records.size(); k++) records[k].index = own_index[k];
+
+  OutputFiles files(lmp, style, {path, path + ".atoms.npy", path + ".json"});
+  WriteResult res;
+  ncolors = 0;
+  if (method == HessianOptions::ANALYTIC) {
+    // complete rows of this rank's atoms, streamed to their place in the file
+    std::unordered_map<int64_t, int64_t> index_of;    // group atoms among local + ghost atoms
+    {
+      std::vector<int64_t> tags;
+      for (int i = 0; i < atom->nlocal + atom->nghost; i++)
+        if (atom->mask[i] & groupbit) tags.push_back(atom->tag[i]);
+      std::sort(tags.begin(), tags.end());
+      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+      std::vector<int64_t> idx = index_map.lookup(tags);
+      index_of.reserve(tags.size());
+      for (size_t k = 0; k < tags.size(); k++) index_of[tags[k]] = idx[k];
+    }
+    res = write_petsc_block_rows(world, files.temporary(0), dim, natoms, own_index,
+                                 [&](int64_t r, std::vector<MatrixBlock> &out) {
+                                   analytic_row(full_list, own_atoms[r], out);
+                                   for (auto &b : out) {
+                                     b.row = own_index[r];
+                                     b.col = index_of.at(b.col);
+                                   }
+                                 });
+  } else {
+    std::vector<MatrixBlock> blocks;
+    fd_blocks(blocks);
     std::vector<int64_t> ids(2 * blocks.size());
     for (size_t k = 0; k < blocks.size(); k++) {
       ids[2 * k] = blocks[k].row;
       ids[2 * k + 1] = blocks[k].col;
     }
-    idx = index_map.lookup(ids);
+    std::vector<int64_t> idx = index_map.lookup(ids);
     for (size_t k = 0; k < blocks.size(); k++) {
       blocks[k].row = idx[2 * k];
       blocks[k].col = idx[2 * k + 1];
     }
+    res = write_petsc_block_matrix(world, files.temporary(0), dim, natoms, std::move(blocks));
   }
-
-  OutputFiles files(lmp, style, {path, path + ".atoms.npy", path + ".json"});
-  WriteResult res = write_petsc_block_matrix(world, files.temporary(0), dim, natoms, std::move(blocks));
   if (res.error.empty()) res.error = write_atoms_npy(world, files.temporary(1), natoms, std::move(records)).error;
   if (!res.error.empty()) files.fail(res.error);
   const double seconds = platform::walltime() - t0;

@@ -25,12 +25,14 @@ struct HessianOptions {
   double ftol = 1.0e-4;           // warn above this largest residual force (force units)
   bool fcheck = true;             // error when the largest force exceeds 1000 * ftol
   double range = -1.0;            // fd interaction range; < 0: from the force field
-  bool symmetrize = true;         // fd: write (H + H^T)/2
+  bool symmetrize = true;         // fd: write (H + H^T)/2 (write_fc3: the mean over index permutations)
+  int order = 3;                  // write_fc3 only: highest radial derivative stored (3 or 4)
 };
 
-// Parse `method|delta|mass|ftol|fcheck|range|symmetrize value` pairs from arg[iarg..narg).
+// Parse `method|delta|mass|ftol|fcheck|range|symmetrize value` pairs from arg[iarg..narg);
+// with `fc3_keywords` also `order` (write_fc3, fix fc3/write).
 void parse_hessian_options(LAMMPS *lmp, const char *style, int narg, char **arg, int iarg,
-                           HessianOptions &opt);
+                           HessianOptions &opt, bool fc3_keywords = false);
 
 class HessianBuilder : protected Pointers {
  public:
@@ -45,6 +47,23 @@ class HessianBuilder : protected Pointers {
   // `method analytic` was asked for and the force field cannot provide it
   HessianOptions::Method resolve_method();
 
+  // Pieces shared with write_fc3 (Fc3Builder):
+  // errors for what no method can handle (no masses, kspace, no atom IDs, fd delta vs skin)
+  void check_force_field(HessianOptions::Method method);
+  // residual-force check of the configuration as it is: warns above ftol, errors above
+  // 1000 ftol unless `fcheck no`; sets max_residual_force() and potential_energy(). Collective.
+  void check_residual_forces();
+  // the exact Hessian block row of local group atom i (row and columns atom IDs, sorted by
+  // column, diagonal included, mass weighted per the options) from Pair::born_matrix over a
+  // current full list, appended to `out`
+  void analytic_row(NeighList *list, int i, std::vector<MatrixBlock> &out);
+  // largest distance over which a displaced atom changes another atom's force
+  double fd_default_range();
+  double mass_of(int i) const;
+  double max_residual_force() const { return fmax; }
+  double potential_energy() const { return energy; }
+  long force_evaluations() const { return nforce_calls; }
+
  private:
   std::string style;    // command/fix name for messages
   int igroup, groupbit;
@@ -57,11 +76,16 @@ class HessianBuilder : protected Pointers {
   double energy = 0.0;        // potential energy of the configuration
   double interaction_range = 0.0;
 
-  void check_force_field(HessianOptions::Method method);
-  void analytic_blocks(NeighList *list, std::vector<MatrixBlock> &blocks);
+  struct NeighborBlock {
+    int64_t tag;     // atom ID of the neighbor
+    double dx[3];    // separation, orders the images of one atom deterministically
+    double v[9];     // d^2 U / dx_i dx_j
+    bool in_group;
+    double mass;
+  };
+  std::vector<NeighborBlock> scratch;    // one row's pair blocks, reused
+
   void fd_blocks(std::vector<MatrixBlock> &blocks);
-  double fd_default_range();
-  double mass_of(int i) const;
   std::string sidecar_json(const std::string &path, int64_t natoms, int64_t nnz,
                            HessianOptions::Method method, double seconds) const;
 };

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand name -> module in glassmodes.cli providing add_arguments(parser) and run(args)
 SUBCOMMANDS = {
     "doctor": "doctor",
     "hessian": "hessian",
+    "modes": "modes",
+    "analyze": "analyze",
 }
 
 
@@ -28,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - LAMMPS raises plain Exception; show its message only
+        if os.environ.get("GLASSMODES_DEBUG"):
+            raise
         print(f"glassmodes {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

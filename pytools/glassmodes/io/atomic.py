@@ -21,6 +21,9 @@ def atomic_output(path: str | os.PathLike, suffix: str = ""):
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".part", dir=folder)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)    # mkstemp's 0600 is not what a plain open() would give
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -211,8 +211,8 @@ def write_hessian(path: str | os.PathLike, matrix: sp.spmatrix, meta: dict, atom
         raise ValueError(f"write_hessian: meta lacks {missing}")
     atoms = np.asarray(atoms, dtype=ATOMS_DTYPE)
     write_petsc_aij(path, m)
-    with atomic_output(atoms_path(path), suffix=".npy") as tmp:
-        np.save(tmp, atoms)
+    with atomic_output(atoms_path(path)) as tmp, open(tmp, "wb") as f:
+        np.save(f, atoms)
     with atomic_output(sidecar_path(path)) as tmp:
         tmp.write_text(json.dumps(full, indent=1))
 
@@ -221,12 +221,14 @@ def load_petsc_mat(path: str | os.PathLike, comm=None):
     """Load the matrix as a distributed ``petsc4py.PETSc.Mat`` (MPIAIJ over ``comm``).
 
     Each rank reads its own block of rows; the sidecar is checked on every rank.
+    ``comm=None`` loads the whole matrix on this process alone (PETSc.COMM_SELF).
     """
     from petsc4py import PETSc
 
+    comm = comm if comm is not None else PETSc.COMM_SELF
     meta = json.loads(sidecar_path(path).read_text())
-    viewer = PETSc.Viewer().createBinary(os.fspath(path), mode="r", comm=comm or PETSc.COMM_WORLD)
-    mat = PETSc.Mat().create(comm=comm or PETSc.COMM_WORLD)
+    viewer = PETSc.Viewer().createBinary(os.fspath(path), mode="r", comm=comm)
+    mat = PETSc.Mat().create(comm=comm)
     mat.setType(PETSc.Mat.Type.AIJ)
     mat.load(viewer)
     viewer.destroy()

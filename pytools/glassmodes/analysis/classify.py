@@ -1,0 +1,134 @@
+"""Quasi-localized mode (QLM) classification by participation ratio and frequency.
+
+Presets (thresholds checked against the papers' text in ``/work/shared/papers``):
+
+``xiang`` (paper 000, Xiang, Patinet, Volz, Zhou)
+    "we select a limit for the participation ratio (PR = 0.2) as a criterion to distinguish
+    the delocalized vibrational modes from localized ones or QVMs (i.e., PR < 0.2)", an ad hoc
+    value. Four categories:
+
+    * quasi-localized (QVM): PR < 0.2 below "the upper-frequency limit for the region fully
+      dominated by QVMs" (0.166-0.173 t0^-1 there). glassmodes takes that limit, ``omega_qvm``,
+      as the frequency of the lowest mode with PR >= 0.2 (the first delocalized mode) of the
+      sample, unless given;
+    * delocalized: PR >= 0.2;
+    * hybridized: PR < 0.2 above ``omega_qvm``, among the delocalized band ("QVMs with larger
+      frequencies may hybridize with similar frequency delocalized modes");
+    * localized: the high-frequency PR < 0.2 modes above the delocalized band. glassmodes takes
+      the band's top, ``omega_loc``, as the highest frequency with PR >= 0.2, which needs the
+      full spectrum; with a partial spectrum (``complete_spectrum=False``) and no ``omega_loc``
+      given, no mode is called localized.
+
+``khomenko`` (paper 002, Khomenko, Reichman, Zamponi)
+    "We consider low-frequency modes with PR < 0.1 to be QLMs" (N = 1500, 3D).
+
+``kumar`` (paper 003, Kumar, Procaccia, Singh)
+    "Focusing on modes whose participation ratio is smaller than 0.27 we found 403 QLM's"
+    (N = 4000, 2D).
+
+"Low-frequency" is left to ``omega_max`` (default: no frequency limit, i.e. all computed modes;
+the natural choice is the first phonon band, see :func:`glassmodes.analysis.vdos.phonon_band_frequency`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+QUASI_LOCALIZED, DELOCALIZED, HYBRIDIZED, LOCALIZED = 0, 1, 2, 3
+CATEGORY_NAMES = ("quasi-localized", "delocalized", "hybridized", "localized")
+
+
+@dataclass(frozen=True)
+class QLMCriterion:
+    """A PR threshold (QLM: PR < pr_threshold) and the scheme of a paper."""
+
+    name: str
+    pr_threshold: float
+    four_categories: bool
+    reference: str
+
+
+PRESETS = {
+    "xiang": QLMCriterion("xiang", 0.2, True,
+                          "Xiang, Patinet, Volz, Zhou, Quasilocalized vibrational modes as efficient heat "
+                          "carriers in glasses (paper 000): PR < 0.2, four categories"),
+    "khomenko": QLMCriterion("khomenko", 0.1, False,
+                             "Khomenko, Reichman, Zamponi, Relationship between two-level systems and "
+                             "quasi-localized normal modes (paper 002): low-frequency modes with PR < 0.1"),
+    "kumar": QLMCriterion("kumar", 0.27, False,
+                          "Kumar, Procaccia, Singh, Density of quasi-localized modes in glasses "
+                          "(paper 003): PR < 0.27"),
+}
+
+
+def criterion(preset: str | None = "xiang", pr_threshold: float | None = None) -> QLMCriterion:
+    """A preset, optionally with its threshold replaced; ``preset=None`` needs ``pr_threshold``."""
+    if preset is None:
+        if pr_threshold is None:
+            raise ValueError("give a preset or a pr_threshold")
+        return QLMCriterion("custom", float(pr_threshold), False, "user threshold")
+    try:
+        c = PRESETS[preset]
+    except KeyError:
+        raise ValueError(f"unknown QLM preset {preset!r}; known: {sorted(PRESETS)}") from None
+    if pr_threshold is not None:
+        c = QLMCriterion(c.name, float(pr_threshold), c.four_categories, c.reference + " (threshold changed)")
+    return c
+
+
+def qlm_mask(omega: np.ndarray, pr: np.ndarray, pr_threshold: float, omega_max: float | None = None) -> np.ndarray:
+    """Boolean mask: PR < pr_threshold and (omega <= omega_max if given). Zero modes excluded."""
+    omega = np.asarray(omega, dtype=float)
+    pr = np.asarray(pr, dtype=float)
+    m = (pr < pr_threshold) & (omega > 0)
+    if omega_max is not None:
+        m &= omega <= omega_max
+    return m
+
+
+@dataclass(frozen=True, eq=False)
+class Classification:
+    """Per-mode categories (codes ``QUASI_LOCALIZED``.. ``LOCALIZED``) and the limits used.
+
+    ``omega_qvm`` and ``omega_loc`` are in the units of the omega given.
+    """
+
+    labels: np.ndarray  # shape (k,), int8
+    pr_threshold: float
+    omega_qvm: float
+    omega_loc: float
+
+    def counts(self) -> dict:
+        return {name: int(np.sum(self.labels == c)) for c, name in enumerate(CATEGORY_NAMES)}
+
+
+def classify_four(omega: np.ndarray, pr: np.ndarray, pr_threshold: float = 0.2,
+                  omega_qvm: float | None = None, omega_loc: float | None = None,
+                  complete_spectrum: bool = False) -> Classification:
+    """The four categories of paper 000 for the modes of one sample (see module docs).
+
+    Parameters
+    ----------
+    omega : ndarray, shape=(k,)
+        Angular frequencies of the sample's modes.
+    pr : ndarray, shape=(k,)
+        Their participation ratios.
+    omega_qvm, omega_loc : float, optional
+        Limits; default from the data (first and last mode with PR >= pr_threshold).
+    complete_spectrum : bool
+        Whether ``omega`` holds every mode (needed to place ``omega_loc`` from the data).
+    """
+    omega = np.asarray(omega, dtype=float)
+    pr = np.asarray(pr, dtype=float)
+    deloc = pr >= pr_threshold
+    if omega_qvm is None:
+        omega_qvm = float(omega[deloc].min()) if deloc.any() else float("inf")
+    if omega_loc is None:
+        omega_loc = float(omega[deloc].max()) if (deloc.any() and complete_spectrum) else float("inf")
+    labels = np.full(omega.shape, HYBRIDIZED, dtype=np.int8)
+    labels[deloc] = DELOCALIZED
+    labels[~deloc & (omega < omega_qvm)] = QUASI_LOCALIZED
+    labels[~deloc & (omega > omega_loc)] = LOCALIZED
+    return Classification(labels=labels, pr_threshold=pr_threshold, omega_qvm=omega_qvm, omega_loc=omega_loc)
