@@ -1,0 +1,263 @@
+"""Headless pictures of a mode: OVITO pipeline + Tachyon ray tracer, orthographic camera.
+
+The picture (the thesis's way of drawing a mode): the top participants (the ``select`` fraction
+of particles of largest weight ``|e_i|^2``) full size, colored by weight (viridis, 0 .. max
+weight), with arrows along ``u_i = e_i / sqrt(m_i)`` (one uniform color, the longest
+``arrow_scale`` long); every other particle a small grey dot. Camera: orthographic, looking along
+the direction in which the core's displacements are smallest (arrows seen side-on) unless given.
+Framing: ``core`` shows the core (the fewest particles carrying half the weight,
+:func:`glassmodes.ovito.frame.core_mask`; 90% of them and their arrows in the picture), the cell
+shifted so the core is in one piece in its middle, and only a slab of particles around it along
+the viewing direction (nothing in front hides it); ``box`` shows the whole cell; ``auto`` the core
+when its picture is less than 70% of the cell's (a quasi-localized mode), else the cell.
+
+:class:`Camera` maps world points to pixels (OVITO's orthographic convention, ``fov`` = half the
+visible height): annotate or check pictures with :meth:`Camera.project`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from glassmodes.ovito.frame import core_center, core_mask, load_mode_frame, top_participants
+
+VIEWS = ("auto", "core", "box")
+AUTO_CORE = 0.7  # view="auto" frames the core when its picture is less than this fraction of the cell's
+
+
+@dataclass(frozen=True)
+class Camera:
+    """An orthographic camera.
+
+    Attributes
+    ----------
+    position : ndarray, shape=(3,)
+        Camera position, distance units (on the line through the target along ``direction``).
+    direction : ndarray, shape=(3,)
+        Viewing direction, unit vector.
+    up : ndarray, shape=(3,)
+        Screen-up direction, unit vector perpendicular to ``direction``.
+    fov : float
+        Half the visible height, distance units.
+    """
+
+    position: np.ndarray
+    direction: np.ndarray
+    up: np.ndarray
+    fov: float
+
+    @property
+    def right(self) -> np.ndarray:
+        r = np.cross(self.direction, self.up)
+        return r / np.linalg.norm(r)
+
+    def project(self, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Pixel coordinates ``(column, row)`` of world points, shape=(n, 2), for an image of
+        ``size = (width, height)``; row 0 at the top."""
+        w, h = size
+        s = 0.5 * h / self.fov
+        d = np.atleast_2d(np.asarray(points, dtype=float)) - self.position
+        return np.column_stack([0.5 * w + s * (d @ self.right), 0.5 * h - s * (d @ self.up)])
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render_mode` drew.
+
+    Attributes
+    ----------
+    path : Path
+        The PNG written.
+    camera : Camera
+    view : str
+        ``core`` or ``box``, as rendered.
+    core_center : ndarray, shape=(3,)
+        Center of the core in the rendered coordinates (the cell is shifted in ``core`` view).
+    selected : int
+        Number of top participants (opaque, with arrows).
+    size : tuple of int
+        (width, height) in pixels.
+    """
+
+    path: Path
+    camera: Camera
+    view: str
+    core_center: np.ndarray
+    selected: int
+    size: tuple
+
+
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    n = np.linalg.norm(v)
+    if not np.isfinite(n) or n == 0:
+        raise ValueError(f"camera direction {tuple(v)} has no length")
+    return v / n
+
+
+def _up_for(direction: np.ndarray) -> np.ndarray:
+    """World z (or y when looking nearly along z), made perpendicular to ``direction``."""
+    ref = np.array([0.0, 0.0, 1.0]) if abs(direction[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    up = ref - (ref @ direction) * direction
+    return up / np.linalg.norm(up)
+
+
+def displacement_axis(u: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Unit vector along which ``sum_i w_i u_i u_i^T`` is smallest (least displacement), shape=(3,)."""
+    c = (np.asarray(u).T * np.asarray(weight)) @ np.asarray(u)
+    vals, vecs = np.linalg.eigh(c)
+    d = vecs[:, 0]
+    return -d if d[np.argmax(np.abs(d))] > 0 else d  # sign: a convention only
+
+
+def _fov_for(points: np.ndarray, target: np.ndarray, direction: np.ndarray, up: np.ndarray, aspect: float,
+             margin: float, quantile: float = 1.0) -> float:
+    """Half-height (orthographic fov) that shows ``quantile`` of the points in each screen direction."""
+    right = np.cross(direction, up)
+    d = np.atleast_2d(points) - target
+    half = max(np.quantile(np.abs(d @ up), quantile), np.quantile(np.abs(d @ right), quantile) / aspect)
+    return 1.05 * (half + margin)
+
+
+def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, data: str | os.PathLike | None = None,
+                size: tuple[int, int] = (800, 600), select: float = 0.1, view: str = "auto",
+                camera_dir=None, radius: float | None = None, arrow_scale: float | None = None,
+                arrow_width: float | None = None, arrow_color=(0.85, 0.05, 0.05), context_color=(0.75, 0.75, 0.75),
+                context_radius: float = 0.4, slab: float | None = None, background=(1.0, 1.0, 1.0),
+                antialiasing: bool = True) -> RenderResult:
+    """Render mode ``k`` of a mode file to a PNG (module docs for the picture).
+
+    Parameters
+    ----------
+    modes : path
+        Mode file.
+    k : int
+        Mode index.
+    output : path
+        PNG to write.
+    data : path, optional
+        Structure file with atom IDs (LAMMPS data, dump, ...); default the mode file's atoms.
+    size : (int, int)
+        Width, height in pixels.
+    select : float in (0, 1]
+        Fraction of particles drawn as top participants (full size, colored, arrows).
+    view : "auto", "core" or "box"
+    camera_dir : 3 floats, optional
+        Viewing direction; default the core's least-displacement axis (3D), ``-z`` (2D).
+    radius : float, optional
+        Radius of the top participants, distance units; default 0.25 mean interparticle distances
+        ``(V/N)^(1/d)``.
+    arrow_scale : float, optional
+        Length of the longest arrow, distance units; default 1.8 mean interparticle distances.
+    arrow_width : float, optional
+        Default 0.1 mean interparticle distances.
+    arrow_color, context_color, background : RGB in [0, 1]
+    context_radius : float
+        Radius of the other particles, relative to ``radius``.
+    slab : float, optional
+        Core view only: particles farther than this from the core along the viewing direction are
+        left out, except the core itself (default: half the picture's half-height).
+    """
+    from matplotlib import colormaps
+    from ovito.vis import TachyonRenderer, Viewport
+
+    from glassmodes.ovito.modifier import WEIGHT_PROPERTY, mode_pipeline
+
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    width, height = (int(s) for s in size)
+    if width < 8 or height < 8:
+        raise ValueError(f"image size {size} is too small")
+    frame = load_mode_frame(modes, k)
+    d = frame.dimension
+    h = frame.cell[:, :3]
+    volume = abs(np.linalg.det(h)) if d == 3 else abs(np.linalg.det(h[:2, :2]))
+    spacing = (volume / frame.natoms) ** (1.0 / d)
+    radius = 0.25 * spacing if radius is None else float(radius)
+    arrow_scale = 1.8 * spacing if arrow_scale is None else float(arrow_scale)
+    arrow_width = 0.1 * spacing if arrow_width is None else float(arrow_width)
+
+    pipeline = mode_pipeline(modes, k, data=data, select=True, select_fraction=select, arrows="selected",
+                             arrow_scale=arrow_scale, arrow_coloring="uniform", center_core=True)
+    mod = pipeline.modifiers[-1].delegate   # the ModeModifier inside OVITO's PythonModifier wrapper
+    mod.vector_vis.width = arrow_width
+    mod.vector_vis.color = tuple(float(c) for c in arrow_color)
+
+    def geometry():
+        out = pipeline.compute()
+        p = out.particles
+        w = np.asarray(p[WEIGHT_PROPERTY])
+        cell = np.asarray(out.cell[...])
+        pbc = tuple(bool(b) for b in out.cell.pbc)
+        return np.asarray(p.positions), np.asarray(p["Mode Displacement"]), w, cell, pbc
+
+    # camera from the centered structure (the core in one piece)
+    pos, u, w, cell, pbc = geometry()
+    scaling = mod.vector_vis.scaling
+    core = core_mask(w)
+    if camera_dir is not None:
+        direction = _unit(camera_dir)
+    elif d == 2:
+        direction = np.array([0.0, 0.0, -1.0])
+    else:
+        direction = displacement_axis(u[core], w[core])
+    up = _up_for(direction)
+    aspect = width / height
+    center = core_center(pos, w, cell, pbc)
+    core_pts = np.vstack([pos[core], pos[core] + scaling * u[core]])
+    fov_core = _fov_for(core_pts, center, direction, up, aspect, 1.5 * radius, quantile=0.9)
+
+    def box_view(pos, cell):
+        unit_cube = np.array([[i, j, l] for i in (0, 1) for j in (0, 1) for l in (0, 1)], dtype=float)
+        corners = cell[:, 3] + unit_cube @ cell[:, :3].T
+        box_center = cell[:, 3] + 0.5 * cell[:, :3].sum(axis=1)
+        return box_center, _fov_for(np.vstack([corners, pos]), box_center, direction, up, aspect, 1.5 * radius)
+
+    chosen = view if view != "auto" else ("core" if fov_core < AUTO_CORE * box_view(pos, cell)[1] else "box")
+    if chosen == "box":
+        mod.center_core = False
+        pos, u, w, cell, pbc = geometry()
+        center = core_center(pos, w, cell, pbc)
+        target, fov = box_view(pos, cell)
+        depth = np.inf
+    else:
+        target, fov = center, fov_core
+        depth = 0.5 * fov if slab is None else float(slab)
+    cmap = colormaps["viridis"]
+
+    def style(frame_index, data):
+        p = data.particles_
+        w = np.asarray(p[WEIGHT_PROPERTY])
+        sel = np.asarray(p["Selection"]) != 0
+        wmax = float(w.max()) if w.max() > 0 else 1.0
+        p.create_property("Color", data=np.where(sel[:, None], cmap(w / wmax)[:, :3], np.asarray(context_color)))
+        p.create_property("Radius", data=np.where(sel, radius, float(context_radius) * radius))
+        if np.isfinite(depth):  # core view: a slab around the core, so nothing in front hides it
+            outside = np.abs((np.asarray(p.positions) - target) @ direction) > depth
+            p.delete_elements(outside & ~core_mask(w))
+        del p["Selection"]   # OVITO would draw selected particles red
+
+    pipeline.modifiers.append(style)
+    source_cell = pipeline.source.data.cell   # FileSource and StaticSource: the visual element is shared
+    if source_cell is not None and source_cell.vis is not None:
+        source_cell.vis.enabled = chosen == "box"
+        source_cell.vis.rendering_color = (0.4, 0.4, 0.4)
+        source_cell.vis.line_width = 0.03 * spacing
+
+    distance = 2.0 * float(np.linalg.norm(cell[:, :3].sum(axis=1))) + 10.0 * spacing
+    camera = Camera(position=target - distance * direction, direction=direction, up=up, fov=float(fov))
+    vp = Viewport(type=Viewport.Type.Ortho, camera_pos=tuple(camera.position), camera_dir=tuple(direction),
+                  camera_up=tuple(up), fov=camera.fov)
+    output = Path(output)
+    pipeline.add_to_scene()
+    try:
+        vp.render_image(size=(width, height), filename=str(output), background=tuple(background),
+                        renderer=TachyonRenderer(antialiasing=antialiasing, ambient_occlusion=False, shadows=False))
+    finally:
+        pipeline.remove_from_scene()
+    return RenderResult(path=output, camera=camera, view=chosen, core_center=center,
+                        selected=int(top_participants(w, select).sum()), size=(width, height))
