@@ -212,6 +212,7 @@ struct RowCount {
 WriteResult LAMMPS_NS::glassmodes::write_petsc_block_rows(MPI_Comm comm, const std::string &path,
                                                          int dim, int64_t natoms,
                                                          const std::vector<int64_t> &row_index,
+                                                         const BlockRowCounter &count,
                                                          const BlockRowProducer &produce)
 {
   WriteResult result;
@@ -226,9 +227,7 @@ WriteResult LAMMPS_NS::glassmodes::write_petsc_block_rows(MPI_Comm comm, const s
   std::vector<int> dest(nrows);
   std::vector<MatrixBlock> row;
   for (int64_t r = 0; r < nrows; r++) {
-    row.clear();
-    produce(r, row);
-    counts[r] = {row_index[r], (int64_t) row.size(), me, 0};
+    counts[r] = {row_index[r], count(r), me, 0};
     dest[r] = block_owner(row_index[r], natoms, nprocs);
   }
   std::vector<RowCount> owned = exchange(comm, dest, counts);
@@ -290,6 +289,8 @@ WriteResult LAMMPS_NS::glassmodes::write_petsc_block_rows(MPI_Comm comm, const s
   std::vector<uint32_t> cols;
   std::vector<uint64_t> vals;
   int64_t run_start = -1, run_end = -1;    // scalar positions covered by the buffers
+  int64_t produced = 0, counted = 0;       // blocks of this rank's rows, pass 2 and pass 1
+  for (const auto &c : counts) counted += c.value;
   auto flush = [&]() {
     if (cols.empty() || !err.empty()) return;
     err = write_independent(fh, cols_at + 4 * run_start, (const char *) cols.data(), 4 * (int64_t) cols.size());
@@ -304,6 +305,7 @@ WriteResult LAMMPS_NS::glassmodes::write_petsc_block_rows(MPI_Comm comm, const s
     row.clear();
     produce(r, row);
     const int64_t start = first_block.at(row_index[r]) * d2;
+    produced += (int64_t) row.size();
     if (start != run_end || cols.size() >= buffer_entries) {
       flush();
       run_start = start;
@@ -320,6 +322,7 @@ WriteResult LAMMPS_NS::glassmodes::write_petsc_block_rows(MPI_Comm comm, const s
     run_end = start + (int64_t) row.size() * d2;
   }
   flush();
+  if (err.empty() && produced != counted) err = "internal error: rows changed between the passes";
   int failed = !err.empty(), anyfail = 0;
   MPI_Allreduce(&failed, &anyfail, 1, MPI_INT, MPI_MAX, comm);
   if (anyfail && err.empty()) err = "write failed on another rank";

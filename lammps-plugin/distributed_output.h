@@ -48,13 +48,16 @@ WriteResult write_petsc_block_matrix(MPI_Comm comm, const std::string &path, int
 // matrix indices) into `out` (cleared by the caller).
 using BlockRowProducer = std::function<void(int64_t r, std::vector<MatrixBlock> &out)>;
 
+// Number of blocks of local row r.
+using BlockRowCounter = std::function<int64_t(int64_t r)>;
+
 // The same file as write_petsc_block_matrix, streamed: each rank holds complete rows of its own
 // atoms (`row_index[r]`: the matrix index of local row r) and writes each at its place in the
-// file, so memory stays O(rows + one buffer) whatever the matrix size. Rows are produced twice
-// (once to count their blocks for the file offsets, once to write). Collective.
+// file, so memory stays O(rows + one buffer) whatever the matrix size. A first pass counts each
+// row's blocks (with `count`) for the file offsets, a second produces and writes. Collective.
 WriteResult write_petsc_block_rows(MPI_Comm comm, const std::string &path, int dim, int64_t natoms,
                                    const std::vector<int64_t> &row_index,
-                                   const BlockRowProducer &produce);
+                                   const BlockRowCounter &count, const BlockRowProducer &produce);
 
 // Write per-atom records, one per index in [0, natoms), as a NumPy structured .npy file with
 // dtype [('id','<i8'),('type','<i4'),('mass','<f8'),('x','<f8',(3,)),('image','<i4',(3,))].

@@ -210,6 +210,28 @@ void HessianBuilder::analytic_row(NeighList *list, int i, std::vector<MatrixBloc
   out.insert(out.begin() + diag_at, diag);
 }
 
+// Blocks analytic_row(list, i) will produce: distinct group neighbors within the cutoff, + 1.
+int64_t HessianBuilder::analytic_row_size(NeighList *list, int i)
+{
+  const int dim = domain->dimension;
+  double **x = atom->x;
+  int *type = atom->type, *mask = atom->mask;
+  tagint *tag = atom->tag;
+  double **cutsq = force->pair->cutsq;
+  const int *jlist = list->firstneigh[i];
+  std::vector<int64_t> &tags = scratch_tags;
+  tags.clear();
+  for (int jj = 0; jj < list->numneigh[i]; jj++) {
+    const int j = jlist[jj] & NEIGHMASK;
+    if (!(mask[j] & groupbit) || tag[j] == tag[i]) continue;
+    double del[3] = {x[j][0] - x[i][0], x[j][1] - x[i][1], dim == 3 ? x[j][2] - x[i][2] : 0.0};
+    if (del[0] * del[0] + del[1] * del[1] + del[2] * del[2] < cutsq[type[i]][type[j]])
+      tags.push_back(tag[j]);
+  }
+  std::sort(tags.begin(), tags.end());
+  return (int64_t) (std::unique(tags.begin(), tags.end()) - tags.begin()) + 1;
+}
+
 // Colored central differences: H(j,i)[.][alpha] = -(F_j(x_i + delta e_alpha) - F_j(x_i - delta
 // e_alpha)) / (2 delta), all atoms of one color displaced together.
 void HessianBuilder::fd_blocks(std::vector<MatrixBlock> &blocks)
@@ -387,6 +409,7 @@ void HessianBuilder::write(const std::string &path, NeighList *full_list)
       for (size_t k = 0; k < tags.size(); k++) index_of[tags[k]] = idx[k];
     }
     res = write_petsc_block_rows(world, files.temporary(0), dim, natoms, own_index,
+                                 [&](int64_t r) { return analytic_row_size(full_list, own_atoms[r]); },
                                  [&](int64_t r, std::vector<MatrixBlock> &out) {
                                    analytic_row(full_list, own_atoms[r], out);
                                    for (auto &b : out) {

@@ -57,6 +57,8 @@ class HessianBuilder : protected Pointers {
   // column, diagonal included, mass weighted per the options) from Pair::born_matrix over a
   // current full list, appended to `out`
   void analytic_row(NeighList *list, int i, std::vector<MatrixBlock> &out);
+  // the number of blocks analytic_row(list, i, out) appends (cheaper: no derivatives)
+  int64_t analytic_row_size(NeighList *list, int i);
   // largest distance over which a displaced atom changes another atom's force
   double fd_default_range();
   double mass_of(int i) const;
@@ -84,6 +86,7 @@ class HessianBuilder : protected Pointers {
     double mass;
   };
   std::vector<NeighborBlock> scratch;    // one row's pair blocks, reused
+  std::vector<int64_t> scratch_tags;     // one row's neighbor IDs, reused
 
   void fd_blocks(std::vector<MatrixBlock> &blocks);
   std::string sidecar_json(const std::string &path, int64_t natoms, int64_t nnz,
