@@ -59,10 +59,26 @@ from glassmodes.modes.core import (
 _BROKEN: list = []  # solvers whose solve failed half-way (PETSc refuses to destroy them cleanly)
 
 
+def _release_broken() -> None:
+    """Free the kept solvers while PETSc is still up: left to the interpreter's final garbage
+    collection they would be destroyed after PetscFinalize, and the process would crash on exit."""
+    while _BROKEN:
+        eps = _BROKEN.pop()
+        try:
+            eps.destroy()
+        except Exception:  # noqa: BLE001 - an interrupted solve may refuse; drop it all the same
+            pass
+
+
 def _petsc():
     try:
         from petsc4py import PETSc
         from slepc4py import SLEPc
+        if not getattr(_petsc, "registered", False):
+            import atexit
+
+            atexit.register(_release_broken)    # LIFO: runs before petsc4py's PetscFinalize
+            _petsc.registered = True
     except ImportError as exc:
         raise ModeError(f"the slepc backend needs petsc4py and slepc4py ({exc}); "
                         "`make setup` builds them") from None
