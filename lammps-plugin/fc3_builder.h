@@ -13,9 +13,10 @@
      Q_abcd  = dT_abc/dr_d = (phi'''' - 6 phi'''/r + 15 C/r) n_a n_b n_c n_d
                + (D/r) (delta_ab n_c n_d + 5 more pairings) + (C/r) (delta_ab delta_cd + 2 more)
 
-   (derivation: dn_a/dr_c = (delta_ac - n_a n_c)/r, dC/dr_c = (phi''' - 2C)/r n_c, and the
-   coefficient of n_a n_b n_c in T collects dH's (phi'' - phi'/r) n n term's radial derivative
-   (phi''' - C) and the -2C from differentiating its two n's). Since r = x_j - x_i, each derivative
+   (derivation: dn_a/dr_c = (delta_ac - n_a n_c)/r and H = r C n n + (phi'/r) I; d(phi'/r)/dr = C
+   gives C delta_ab n_c, d(rC)/dr = phi''' - C gives (phi''' - C) nnn, the two n's give
+   C (delta_ac n_b + n_a delta_bc - 2 nnn); Q follows with dC/dr = (phi''' - 2C)/r; docs/fc3.md).
+   Since r = x_j - x_i, each derivative
    with respect to x_i is -d/dr and with respect to x_j is +d/dr:
 
      Phi3(p,q,s) = (-1)^(number of i among p,q,s) T   for p,q,s in {i,j}, summed over pairs,
@@ -41,6 +42,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,7 +64,7 @@ struct PairRecord {
 // One d x d x d block of Phi3 (IDs first, matrix indices when written).
 struct TripleBlock {
   int64_t i, j, k;
-  int32_t perm;      // which index permutation produced it (orders sums deterministically)
+  int32_t perm;      // the index permutation that brought it to its canonical triple (orders sums)
   int32_t pad;
   double v[27];      // v[(a*d + b)*d + c] = Phi3(i_a, j_b, k_c)
 };
@@ -109,12 +111,14 @@ class Fc3Builder : protected Pointers {
   long nforce_calls = 0;      // force evaluations
   double interaction_range = 0.0;
   std::string fd_hessians;    // fd: "analytic" or "fd"
+  std::unordered_map<int64_t, double> known_mass;    // fd: mass of every atom ID in a block
 
   void analytic_pairs(NeighList *list, std::vector<PairRecord> &pairs);
   using RowMap = std::map<std::pair<int64_t, int64_t>, TripleBlock>;    // (i, k) -> block (j, i, k)
   void fd_from_hessians(NeighList *list, std::vector<RowMap> &rows);
   void fd_from_forces(std::vector<RowMap> &rows);
   void finish_blocks(std::vector<RowMap> &rows, std::vector<TripleBlock> &blocks);
+  std::vector<TripleBlock> expand_symmetric(const std::vector<TripleBlock> &canonical);
   std::string sidecar_json(const std::string &path, int64_t natoms, int64_t nrecords,
                            HessianOptions::Method method, double seconds) const;
 };

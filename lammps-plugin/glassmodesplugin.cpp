@@ -3,11 +3,14 @@
 #include "lammps.h"
 #include "lammpsplugin_abi.h"
 
+#include "compute_mode_energy.h"
+#include "fix_fc3_write.h"
 #include "fix_hessian_write.h"
 #include "fix_swap_diameter.h"
 #include "pair_ipl_smooth.h"
 #include "pair_ipl_smooth_poly.h"
 #include "pair_lj_smooth_glass.h"
+#include "write_fc3.h"
 #include "write_hessian.h"
 
 using namespace LAMMPS_NS;
@@ -19,6 +22,16 @@ static Command *write_hessian_creator(LAMMPS *lmp)
   return new WriteHessian(lmp);
 }
 
+static Command *write_fc3_creator(LAMMPS *lmp)
+{
+  return new WriteFc3(lmp);
+}
+
+static Fix *fix_fc3_write_creator(LAMMPS *lmp, int narg, char **arg)
+{
+  return new FixFc3Write(lmp, narg, arg);
+}
+
 static Fix *fix_hessian_write_creator(LAMMPS *lmp, int narg, char **arg)
 {
   return new FixHessianWrite(lmp, narg, arg);
@@ -27,6 +40,11 @@ static Fix *fix_hessian_write_creator(LAMMPS *lmp, int narg, char **arg)
 static Fix *fix_swap_diameter_creator(LAMMPS *lmp, int narg, char **arg)
 {
   return new FixSwapDiameter(lmp, narg, arg);
+}
+
+static Compute *compute_mode_energy_creator(LAMMPS *lmp, int narg, char **arg)
+{
+  return new ComputeModeEnergy(lmp, narg, arg);
 }
 
 static Pair *ipl_smooth_creator(LAMMPS *lmp)
@@ -60,8 +78,14 @@ const StyleEntry STYLES[] = {
      (void *) &write_hessian_creator},
     {"fix", "hessian/write", "sparse parallel Hessian every N steps", true,
      (void *) &fix_hessian_write_creator},
+    {"command", "write_fc3", "third-order force constants of a group (npy records)", false,
+     (void *) &write_fc3_creator},
+    {"fix", "fc3/write", "third-order force constants every N steps", true,
+     (void *) &fix_fc3_write_creator},
     {"fix", "swap/diameter", "swap Monte Carlo of per-atom diameters (polydisperse models)", true,
      (void *) &fix_swap_diameter_creator},
+    {"compute", "mode/energy", "energies of harmonic eigenmodes (projection on a mode file)", true,
+     (void *) &compute_mode_energy_creator},
     {"pair", "ipl/smooth", "inverse power law smoothed to zero at its cutoff", false,
      (void *) &ipl_smooth_creator},
     {"pair", "ipl/smooth/poly", "polydisperse non-additive smoothed inverse power law", false,

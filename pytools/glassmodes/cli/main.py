@@ -9,10 +9,18 @@ import sys
 
 # subcommand name -> module in glassmodes.cli providing add_arguments(parser) and run(args)
 SUBCOMMANDS = {
+    "demo": "demo",
     "doctor": "doctor",
     "hessian": "hessian",
     "modes": "modes",
     "analyze": "analyze",
+    "render": "render",
+    "export-mode": "export_mode",
+    "prepare": "prepare",
+    "is-trajectory": "is_trajectory",
+    "events": "events",
+    "lifetimes": "lifetimes",
+    "md-lifetimes": "md_lifetimes",
 }
 
 

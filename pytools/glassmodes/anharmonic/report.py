@@ -1,0 +1,142 @@
+"""Tables and figures of lifetimes: CSV writers/readers, frequency-bin averages, tau(omega) plots.
+
+Every axis is labelled with its quantity and units.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from glassmodes.io.atomic import atomic_output
+
+
+def bin_average(omega, values, edges, log: bool = True):
+    """Mean (geometric for ``log``) of ``values`` in frequency bins, with its standard error.
+
+    Returns ``(centers, mean, err, count)``, each shape=(nbins,); NaN in empty bins. Seed 004
+    averages tau over bins of width 0.5 (Fig. 2).
+    """
+    omega, values = np.asarray(omega, float), np.asarray(values, float)
+    edges = np.asarray(edges, float)
+    nb = edges.size - 1
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    mean = np.full(nb, np.nan)
+    err = np.full(nb, np.nan)
+    count = np.zeros(nb, dtype=np.int64)
+    ok = np.isfinite(values) & (values > 0 if log else True)
+    idx = np.digitize(omega, edges) - 1
+    for b in range(nb):
+        v = values[(idx == b) & ok]
+        count[b] = v.size
+        if v.size == 0:
+            continue
+        if log:
+            lv = np.log(v)
+            mean[b] = np.exp(lv.mean())
+            err[b] = mean[b] * (lv.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else np.nan)
+        else:
+            mean[b] = v.mean()
+            err[b] = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else np.nan
+    return centers, mean, err, count
+
+
+def write_lifetimes_csv(path: str | os.PathLike, res) -> None:
+    """One row per mode: index, omega, Gamma (total, split, combine), tau, joint DOS, pair counts.
+
+    The first lines (``#``) give units, temperature, limit, smearing and method as JSON.
+    """
+    from glassmodes import __version__
+
+    meta = {"quantity": "three-phonon energy decay rates (seed 004 Eqs. 10, 13)",
+            "omega_unit": res.omega_unit, "rate_unit": res.rate_unit, "units": res.units,
+            "temperature": res.temperature, "limit": res.limit, "kT": res.kT,
+            "hbar": None if not np.isfinite(res.hbar) else res.hbar,
+            "smearing": {"kind": res.smearing.kind, "width": res.smearing.width, "adaptive": res.smearing.adaptive,
+                         "cutoff_widths": res.smearing.window},
+            "method": res.method, "nmodes_total": res.nmodes_total, "seconds": res.seconds,
+            "convention": "Gamma = decay rate of the mode energy; tau = 1/Gamma; amplitude decays at Gamma/2",
+            "glassmodes_version": __version__}
+    cols = res.to_dict()
+    names = list(cols)
+    table = np.column_stack([np.asarray(cols[n], dtype=float) for n in names])
+    with atomic_output(path) as tmp:
+        with open(tmp, "w") as f:
+            f.write("# " + json.dumps(meta, default=float) + "\n")
+            f.write(",".join(names) + "\n")
+            np.savetxt(f, table, delimiter=",", fmt="%.10g")
+
+
+def write_md_lifetimes_csv(path: str | os.PathLike, res, meta: dict | None = None) -> None:
+    """One row per mode: index, omega, tau_1e, its error, tau_fit, its error, <E_k>."""
+    from glassmodes import __version__
+
+    info = {"quantity": "lifetimes from the mode-energy autocorrelation (seed 004 Eq. 9): C(tau_1e) = 1/e",
+            "time_unit": res.time_unit, "blocks": res.nblocks, "duration": res.duration,
+            "glassmodes_version": __version__}
+    info.update(meta or {})
+    K = res.tau_1e.size
+    mode = res.mode_index if res.mode_index is not None else np.arange(K)
+    omega = res.omega if res.omega is not None else np.full(K, np.nan)
+    names = ["mode", "omega", "tau_1e", "tau_1e_err", "tau_fit", "tau_fit_err", "mean_energy"]
+    table = np.column_stack([mode, omega, res.tau_1e, res.tau_1e_err, res.tau_fit, res.tau_fit_err,
+                             res.mean_energy])
+    with atomic_output(path) as tmp:
+        with open(tmp, "w") as f:
+            f.write("# " + json.dumps(info, default=float) + "\n")
+            f.write(",".join(names) + "\n")
+            np.savetxt(f, table, delimiter=",", fmt="%.10g")
+
+
+def read_table(path: str | os.PathLike) -> tuple[dict, dict]:
+    """Read a CSV written above: ``(meta, columns)``."""
+    with open(path) as f:
+        first = f.readline()
+        if not first.startswith("# "):
+            raise ValueError(f"{path}: not a glassmodes lifetimes table")
+        meta = json.loads(first[2:])
+        names = f.readline().strip().split(",")
+        data = np.loadtxt(f, delimiter=",", ndmin=2)
+    return meta, {n: data[:, i] for i, n in enumerate(names)}
+
+
+def plot_tau_vs_omega(pt=None, md=None, bin_width: float = 0.5, omega_unit: str = "rad/tau",
+                      time_unit: str = "tau", ax=None, label_pt: str = "perturbation theory",
+                      label_md: str = "MD, C(tau) = 1/e"):
+    """Lifetime against frequency, both routes on one log axis (seed 004, Fig. 2).
+
+    ``pt``: ``(omega, tau)`` or a :class:`~glassmodes.anharmonic.lifetimes.Lifetimes`; ``md``:
+    ``(omega, tau[, err])`` or an :class:`~glassmodes.anharmonic.md.MDLifetimes`. Points per
+    mode, lines the bin averages (geometric mean in bins of ``bin_width``).
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5.5, 4.2), constrained_layout=True)
+    series = []
+    if pt is not None:
+        w, tau = (pt.omega, pt.tau) if hasattr(pt, "tau") else (pt[0], pt[1])
+        series.append((np.asarray(w), np.asarray(tau), None, label_pt, "black", "o"))
+    if md is not None:
+        if hasattr(md, "tau_1e"):
+            w, tau, err = md.omega, md.tau_1e, md.tau_1e_err
+        else:
+            w, tau = md[0], md[1]
+            err = md[2] if len(md) > 2 else None
+        series.append((np.asarray(w), np.asarray(tau), err, label_md, "tab:red", "s"))
+    wmax = max(float(np.nanmax(s[0])) for s in series) if series else 1.0
+    edges = np.arange(0.0, wmax + bin_width, bin_width)
+    for w, tau, err, label, color, marker in series:
+        ok = np.isfinite(tau) & (tau > 0)
+        ax.scatter(w[ok], tau[ok], s=5, color=color, alpha=0.35, marker=marker, lw=0)
+        c, m, e, n = bin_average(w, tau, edges)
+        good = n > 0
+        ax.errorbar(c[good], m[good], yerr=e[good], color=color, lw=1.5, marker=marker, ms=3, capsize=2,
+                    label=f"{label} (bins of {bin_width:g})")
+    ax.set_yscale("log")
+    ax.set_xlabel(rf"angular frequency $\omega_k$ [{omega_unit}]")
+    ax.set_ylabel(rf"lifetime $\tau_k = 1/\Gamma_k$ [{time_unit}]")
+    ax.legend(fontsize=7)
+    return ax

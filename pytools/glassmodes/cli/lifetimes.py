@@ -1,0 +1,101 @@
+"""Three-phonon lifetimes of the modes from perturbation theory (seed 004, Eqs. (10)-(14)).
+
+Examples:
+  glassmodes lifetimes modes.h5 glass.fc3 --T 1e-3 --classical --smearing gaussian --width 0.05 -o pt.csv
+  glassmodes lifetimes modes.h5 glass.fc3 --T 1e-3 --quantum --hbar 0.03 --adaptive 2 --wmax 2 -o pt.csv
+  glassmodes lifetimes modes.h5 glass.fc3 --T 1e-3 --classical --width 0.05 --np 2 -o pt.csv --plot pt.png
+MODES: a mode file with every eigenvector (glassmodes modes --backend dense); FC3: write_fc3's
+output for the same structure. Gamma is the decay rate of the mode energy (tau = 1/Gamma), the
+quantity the MD route measures (glassmodes md-lifetimes). Conventions: docs/lifetimes.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("modes", help="mode file with every eigenvector")
+    parser.add_argument("fc3", help="third-order force constants of the same structure (write_fc3)")
+    parser.add_argument("--T", type=float, required=True, dest="temperature",
+                        help="temperature (LAMMPS temperature units, > 0)")
+    lim = parser.add_mutually_exclusive_group(required=True)
+    lim.add_argument("--classical", action="store_const", const="classical", dest="limit",
+                     help="classical limit (seed 004 Eq. 13)")
+    lim.add_argument("--quantum", action="store_const", const="quantum", dest="limit",
+                     help="Bose-Einstein occupations (seed 004 Eq. 10)")
+    parser.add_argument("--hbar", type=float, help="hbar in energy x time units (required for units lj --quantum)")
+    parser.add_argument("--kB", type=float, help="Boltzmann constant (default: the unit style's)")
+    parser.add_argument("--smearing", choices=("gaussian", "lorentzian"), default="gaussian")
+    width = parser.add_mutually_exclusive_group(required=True)
+    width.add_argument("--width", type=float, help="fixed smearing width (rad per time unit)")
+    width.add_argument("--adaptive", type=float, help="width = this x the local mean level spacing")
+    parser.add_argument("--cutoff", type=float, help="window half-width in widths (default 5 gaussian, 50 lorentzian)")
+    sel = parser.add_mutually_exclusive_group()
+    sel.add_argument("--wmax", type=float, help="only modes with omega <= wmax")
+    sel.add_argument("--qlm", type=float, metavar="PR",
+                     help="only quasi-localized modes: participation ratio < PR (with --qlm-wmax)")
+    sel.add_argument("--modes-list", help="only these mode indices, comma separated")
+    parser.add_argument("--qlm-wmax", type=float, help="upper frequency of QLMs for --qlm")
+    parser.add_argument("--float32", action="store_true", help="single-precision products (half memory, faster)")
+    parser.add_argument("--block", type=int, default=16, help="pivot modes per stacked product (default 16)")
+    parser.add_argument("--chunk", type=int, default=256, help="eigenvector columns per block (default 256)")
+    parser.add_argument("--np", type=int, default=1, help="MPI ranks (re-runs itself under mpirun)")
+    parser.add_argument("-o", "--output", required=True, help="CSV table to write (one row per mode)")
+    parser.add_argument("--plot", help="PNG of tau(omega)")
+    parser.add_argument("--quiet", action="store_true", help="no progress messages")
+
+
+def run(args) -> int:
+    if args.np > 1 and "GLASSMODES_UNDER_MPIRUN" not in os.environ:
+        from glassmodes.lammps_session import venv_mpirun
+
+        cmd = [str(venv_mpirun()), "-np", str(args.np), sys.executable, "-m", "glassmodes.cli.main", *sys.argv[1:]]
+        return subprocess.call(cmd, env=dict(os.environ, GLASSMODES_UNDER_MPIRUN="1"))
+    import numpy as np
+
+    from glassmodes.anharmonic.lifetimes import Smearing, compute_lifetimes
+    from glassmodes.anharmonic.report import plot_tau_vs_omega, write_lifetimes_csv
+    from glassmodes.modes import ModeFile
+
+    comm = None
+    if "GLASSMODES_UNDER_MPIRUN" in os.environ:
+        from mpi4py import MPI
+
+        comm = MPI.COMM_WORLD
+    rank = 0 if comm is None else comm.Get_rank()
+    with ModeFile(args.modes) as mf:
+        omega, pr = mf.frequencies, mf.participation_ratio
+    targets = None
+    if args.wmax is not None:
+        targets = np.flatnonzero((omega > 0) & (omega <= args.wmax))
+    elif args.qlm is not None:
+        sel = (omega > 0) & (pr < args.qlm)
+        if args.qlm_wmax is not None:
+            sel &= omega <= args.qlm_wmax
+        targets = np.flatnonzero(sel)
+    elif args.modes_list:
+        targets = np.array([int(s) for s in args.modes_list.split(",") if s.strip()])
+    if targets is not None and targets.size == 0:
+        raise ValueError("the mode selection is empty")
+    smearing = Smearing(kind=args.smearing, width=args.width, adaptive=args.adaptive, cutoff=args.cutoff)
+    progress = None if (args.quiet or rank != 0) else (lambda s: print(s, file=sys.stderr, flush=True))
+    res = compute_lifetimes(args.modes, args.fc3, args.temperature, limit=args.limit, smearing=smearing,
+                            targets=targets, hbar=args.hbar, kB=args.kB, block=args.block, chunk=args.chunk,
+                            dtype=np.float32 if args.float32 else np.float64, comm=comm, progress=progress)
+    if rank == 0:
+        write_lifetimes_csv(args.output, res)
+        if args.plot:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            ax = plot_tau_vs_omega(pt=res, omega_unit=res.omega_unit, time_unit=res.rate_unit.split("/")[-1])
+            ax.set_title(f"{res.limit} three-phonon lifetimes, T = {res.temperature:g}", fontsize=9)
+            ax.figure.savefig(args.plot, dpi=150)
+        if not args.quiet:
+            print(f"{res.modes.size} modes, {res.seconds:.1f} s ({res.method}); median tau "
+                  f"{np.median(res.tau[np.isfinite(res.tau)]):.4g} {res.rate_unit.split('/')[-1]} -> {args.output}",
+                  file=sys.stderr)
+    return 0
