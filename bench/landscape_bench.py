@@ -18,7 +18,6 @@ Usage (the commands of bench/results/landscape.md):
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 import subprocess

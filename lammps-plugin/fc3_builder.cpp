@@ -132,7 +132,9 @@ void PairRadialSource::derivatives(int i, int j, int itype, int jtype, double rs
   }
   // lj/cut: phi = 4 eps [(s/r)^12 - (s/r)^6] for r < r_c (an energy shift changes no derivative)
   if (rsq >= cutsq[itype][jtype]) return;
-  const double eps4 = 4.0 * epsilon[itype][jtype], s = sigma[itype][jtype];
+  // lj/cut keeps epsilon and sigma for I <= J only (init_one mirrors lj1..lj4, not these)
+  const int lo = std::min(itype, jtype), hi = std::max(itype, jtype);
+  const double eps4 = 4.0 * epsilon[lo][hi], s = sigma[lo][hi];
   const double sr2 = s * s / rsq, sr6 = sr2 * sr2 * sr2, sr12 = sr6 * sr6, r = std::sqrt(rsq);
   d[0] = eps4 * (-12.0 * sr12 + 6.0 * sr6) / r;
   d[1] = eps4 * (156.0 * sr12 - 42.0 * sr6) / rsq;

@@ -228,9 +228,19 @@ def test_mass_weighting_is_consistent(ka_files):
     assert rel(va, vb) < 1e-14
 
 
-def test_pair_table_rebuilds_the_hessian(ka_files):
-    """The table's phi', phi'' (lj/cut closed forms here) give write_hessian's matrix (born_matrix)."""
+def test_pair_table_rebuilds_the_hessian(ka_files, ka_data, tmp_path):
+    """The table's phi', phi'' (lj/cut closed forms here) give write_hessian's matrix (born_matrix).
+    Replicated, the glass also has pairs whose smaller ID is the type-2 atom (lj/cut stores
+    epsilon and sigma for I <= J only)."""
     fc, hess = read_fc3(ka_files / "A"), read_hessian(ka_files / "H")
+    assert rel(fc.hessian(), hess.matrix) < 1e-12
+    lmp = ka_from_data(ka_data)
+    lmp.command("replicate 2 1 1")
+    lmp.command(f"write_fc3 all {tmp_path / 'A'} mass no")
+    lmp.command(f"write_hessian all {tmp_path / 'H'} mass no")
+    lmp.close()
+    fc, hess = read_fc3(tmp_path / "A"), read_hessian(tmp_path / "H")
+    assert hess.matrix.nnz == 9 * (fc.natoms + 2 * fc.meta["nrecords"])    # every pair once
     assert rel(fc.hessian(), hess.matrix) < 1e-12
 
 

@@ -166,6 +166,32 @@ def test_restart_skips_finished_frames(glass_dump, glass_is, tmp_path):
         _quench(glass_dump, out, settings=QuenchSettings(ftol=1e-9))
 
 
+def test_restart_after_kill(glass_dump, glass_is, tmp_path):
+    """A run killed with SIGKILL mid-way leaves a file that restarts and finishes identically."""
+    import signal
+
+    out = tmp_path / "killed.h5"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("GLASSMODES_UNDER_MPIRUN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "glassmodes.cli.main", "is-trajectory", str(glass_dump),
+                             "--forcefield", str(FF_GLASS), "-o", str(out), "--noise-frames", "0"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    done = 0
+    for line in proc.stderr:
+        done += line.startswith("frame ")
+        if done == 2:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    counts = _quench(glass_dump, out)
+    assert counts["skipped"] >= 2 and counts["skipped"] + counts["quenched"] == 9
+    a, b = read_is_trajectory(out), read_is_trajectory(glass_is)
+    assert np.array_equal(a.status, b.status)
+    for k in range(a.nframes):
+        assert np.array_equal(a.frame(k), b.frame(k))
+
+
 def test_crystal_no_events(fcc_dump, tmp_path):
     """FCC at T = 1e-2: every frame quenches to the same lattice; no event, noise far below threshold."""
     out = tmp_path / "fcc.h5"
@@ -278,6 +304,24 @@ def _edit_dump(src: Path, dst: Path, fn, frames: int | None = None) -> Path:
     frames = [fn(i, "ITEM: TIME\n" + t) for i, t in enumerate(text[:frames])]
     dst.write_text("".join(frames))
     return dst
+
+
+def test_dump_parsing_unwrapped_unsorted(tmp_path):
+    """xu/yu/zu columns, atoms out of ID order, no ITEM: TIME: sorted, wrapped + image flags, time NaN."""
+    frame = ("ITEM: TIMESTEP\n{step}\nITEM: NUMBER OF ATOMS\n3\nITEM: BOX BOUNDS pp pp pp\n0 10\n0 10\n0 10\n"
+             "ITEM: ATOMS id type xu yu zu\n3 2 1.0 2.0 3.0\n1 1 12.5 -0.5 4.0\n2 1 5.0 5.0 5.0\n")
+    path = tmp_path / "u.dump"
+    path.write_text(frame.format(step=0) + frame.format(step=20))
+    d = DumpFile(path)
+    assert len(d) == 2
+    f = d.frame(1)
+    assert f.step == 20 and np.isnan(f.time) and f.has_images and f.velocities is None
+    assert f.ids.tolist() == [1, 2, 3] and f.types.tolist() == [1, 1, 2]
+    assert f.image[0].tolist() == [1, -1, 0] and np.allclose(f.x[0], [2.5, 9.5, 4.0])
+    assert np.allclose(f.unwrapped[0], [12.5, -0.5, 4.0])
+    path.write_text(frame.format(step=0).replace("xu yu zu", "xy yu zu"))
+    with pytest.raises(DumpError, match="no positions"):
+        DumpFile(path).frame(0)
 
 
 def test_dump_without_velocities(glass_dump, tmp_path):

@@ -45,8 +45,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--refine-dr", type=float, default=1e-3,
                         help="with --stride: |r_IS change| above which an interval is bisected (default 1e-3)")
     parser.add_argument("--refine-budget", type=int, default=None,
-                        help="with --stride: at most this many bisection quenches (earliest intervals first)")
+                        help="with --stride: at most this many bisection quenches (0: no bisection)")
+    parser.add_argument("--window", default=None, metavar="FIRST:LAST",
+                        help="with --stride: also quench every frame FIRST <= k < LAST (a fully resolved stretch)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _window(spec):
+    if spec is None:
+        return None
+    a, sep, b = spec.partition(":")
+    try:
+        return int(a), int(b)
+    except ValueError:
+        raise ValueError(f"--window expects FIRST:LAST (frame numbers), got {spec!r}") from None
 
 
 def run(args) -> int:
@@ -76,7 +88,8 @@ def run(args) -> int:
                                require_velocities=not args.no_velocities, noise_frames=args.noise_frames,
                                noise_replicas=args.noise_replicas, noise_amplitude=args.noise_amplitude,
                                noise_seed=args.seed, ntypes=args.ntypes, stride=args.stride,
-                               refine_dr=args.refine_dr, refine_budget=args.refine_budget, progress=progress)
+                               refine_dr=args.refine_dr, refine_budget=args.refine_budget,
+                               window=_window(args.window), progress=progress)
     if counts and (counts["not_converged"] or counts["failed"]):
         print(f"is-trajectory: warning: {counts['not_converged']} frame(s) not converged and {counts['failed']} "
               "failed; they are flagged in the output and `glassmodes events` will not count events next to them",

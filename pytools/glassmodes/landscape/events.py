@@ -45,7 +45,7 @@ uncertainty is the standard error of the slope, scaled up by ``sqrt(chi^2 / dof)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -258,11 +258,17 @@ class Event:
 
     def row(self) -> dict:
         """Flat record for a table (units in the column names' documentation, docs/landscape.md)."""
-        return {"event": self.number, "frame": self.frame, "frame_before": self.frame_before, "time": self.time, "lag": self.lag, "dr_IS": self.dr,
-                "dPhi_IS": self.dphi, "abs_dPhi_IS": self.abs_dphi, "N_rearr": self.n_rearr,
-                "top_id": self.top_id, "top_dr": self.top_dr, "a": self.fit.a, "a_err": self.fit.a_err,
-                "fit_r_min": self.fit.r_min, "fit_r_max": self.fit.r_max, "fit_bins": self.fit.nbins,
-                "flagged": int(self.flagged), "reason": self.reason}
+        return {"event": self.number, "frame": self.frame, "frame_before": self.frame_before, "time": self.time,
+                "lag": self.lag, "dr_IS": self.dr, "dPhi_IS": self.dphi, "abs_dPhi_IS": self.abs_dphi,
+                "N_rearr": self.n_rearr, "top_id": self.top_id, "top_dr": self.top_dr, "a": self.fit.a,
+                "a_err": self.fit.a_err, "fit_r_min": self.fit.r_min, "fit_r_max": self.fit.r_max,
+                "fit_bins": self.fit.nbins, "flagged": int(self.flagged), "reason": self.reason}
+
+
+def _nanmedian(values) -> float:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else float("nan")
 
 
 class NotComputedError(RuntimeError):
@@ -403,7 +409,7 @@ class EventAnalysis:
             "dr_min": self.dr_min, "noise_factor": self.noise_factor,
             "events": len(ev), "flagged_events": len(self.flagged_events), "rate": self.rate,
             "N_rearr_median": float(np.median([e.n_rearr for e in ev])) if ev else float("nan"),
-            "a_median": float(np.nanmedian([e.fit.a for e in ev])) if ev and np.any(np.isfinite([e.fit.a for e in ev])) else float("nan"),
+            "a_median": _nanmedian([e.fit.a for e in ev]),
             "max_dr_below_threshold": float(np.nanmax(np.where(self.dr <= self.threshold, self.dr, np.nan)))
             if np.any(self.dr <= self.threshold) else float("nan"),
             "fit_r_min": self.r_min, "fit_r_max": self._get("r_max"), "fit_bins": self.nbins,
@@ -478,8 +484,9 @@ class EventAnalysis:
             prev_k, prev = int(k), cur
         basin_dphi = energy - (energy[first] if first is not None else np.nan)
         self._res = {"traj": traj, "times": times, "dr": dr, "dphi": dphi, "basin_dr": basin,
-                     "basin_dphi": basin_dphi, "reliable": reliable, "lag": lag, "base_lag": base_lag, "noise_floor": floor, "noise_max": noise_max,
-                     "threshold": threshold, "events": events, "r_max": r_max}
+                     "basin_dphi": basin_dphi, "reliable": reliable, "lag": lag, "base_lag": base_lag,
+                     "noise_floor": floor, "noise_max": noise_max, "threshold": threshold, "events": events,
+                     "r_max": r_max}
         return self
 
     def _event(self, number, k, k0, times, field, before, traj, dr, dphi, r_max, reason) -> Event:

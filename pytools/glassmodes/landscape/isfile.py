@@ -12,8 +12,9 @@ Layout (format ``glassmodes-is-trajectory``, version 1); the caller picks the na
 ``/step`` int64 (F,), ``/time`` float64 (F,)
     MD step and time of each frame (time NaN when the dump has no ``ITEM: TIME``).
 ``/ids`` int64 (N,), ``/types`` int32 (N,); ``/box`` attributes ``boxlo``, ``boxhi``, ``periodicity``.
-``/positions`` float64 (F, N, 3), one chunk per frame, attribute ``units`` = distance
-    r_IS(t), unwrapped, ascending atom ID (NaN until quenched).
+``/positions`` float64 (F, N, 3), contiguous, attribute ``units`` = distance
+    r_IS(t), unwrapped, ascending atom ID; undefined until the frame's status is non-zero (the
+    storage is reserved at creation but not written: a sparse region of the file).
 ``/energy`` (F,) Phi_IS(t), total potential energy of the IS (seed 004 Eq. 4), energy units.
 ``/fmax`` (F,) largest per-atom force after the quench; ``/iterations`` int64 (F,);
 ``/seconds`` (F,) wall time of each quench.
@@ -30,9 +31,11 @@ Layout (format ``glassmodes-is-trajectory``, version 1); the caller picks the na
     of standard deviation ``amplitude`` per component; ``distance[j, r]`` = |r_IS' - r_IS| (3N norm,
     minimum image), ``energy[j, r]`` = |Phi_IS' - Phi_IS|.
 
-The file is created complete (all datasets, NaN / 0 filled) under a temporary name and renamed,
-then filled in place in HDF5's SWMR mode (single writer, multiple readers: the file stays
-consistent while it is written and ``glassmodes events`` can read a file in progress).
+The file is created complete under a temporary name and renamed: every dataset is allocated at
+creation (early allocation, contiguous; NaN / 0 filled, except the positions), so filling it in place writes raw data
+only and never HDF5 metadata: a writer killed at any moment (kill -9, node failure) leaves a
+readable file whose completed frames are intact (tested). One writer at a time (HDF5 file lock);
+readers open without locking, so ``glassmodes events`` can read a file still being filled.
 """
 
 from __future__ import annotations
@@ -70,8 +73,20 @@ def create_is_file(path: str | os.PathLike, *, steps: np.ndarray, times: np.ndar
 
     nf, n = len(steps), len(ids)
     noise_frames = np.asarray(noise_frames, dtype=np.int64)
+    def fixed(name, shape, dtype, fill, chunks=None, write_fill=True):
+        """A dataset whose storage is allocated now (early allocation, contiguous unless chunked):
+        filling it later writes raw data only, never HDF5 metadata, so a writer killed mid-write
+        cannot corrupt the file's structure."""
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+        if not write_fill:  # the big positions array stays a sparse region of the file until written
+            dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
+        if chunks is not None:
+            dcpl.set_chunk(chunks)
+        return f.create_dataset(name, shape=shape, dtype=dtype, fillvalue=fill, dcpl=dcpl)
+
     with atomic_output(path, suffix=".h5") as tmp:
-        with h5py.File(tmp, "w", libver="latest") as f:
+        with h5py.File(tmp, "w") as f:
             a = f.attrs
             a["format"] = FORMAT_NAME
             a["format_version"] = FORMAT_VERSION
@@ -96,34 +111,37 @@ def create_is_file(path: str | os.PathLike, *, steps: np.ndarray, times: np.ndar
             b.attrs["boxlo"] = np.asarray(boxlo, dtype=float)
             b.attrs["boxhi"] = np.asarray(boxhi, dtype=float)
             b.attrs["periodicity"] = np.asarray(periodicity, dtype=bool)
-            d = f.create_dataset("positions", shape=(nf, n, 3), dtype="f8", chunks=(1, n, 3), fillvalue=np.nan)
+            d = fixed("positions", (nf, n, 3), "f8", np.nan, write_fill=False)
             d.attrs["units"] = "distance"
             d.attrs["description"] = "inherent structure r_IS(t), unwrapped, ascending atom ID"
             for name, unit in (("energy", "energy"), ("fmax", "force"), ("seconds", "s"), ("md_energy", "energy"),
                                ("md_temperature", "temperature"), ("md_msd", "distance^2")):
-                d = f.create_dataset(name, shape=(nf,), dtype="f8", fillvalue=np.nan)
+                d = fixed(name, (nf,), "f8", np.nan)
                 d.attrs["units"] = unit
-            f.create_dataset("iterations", shape=(nf,), dtype="i8", fillvalue=0)
-            d = f.create_dataset("status", shape=(nf,), dtype="i1", fillvalue=0)
+            fixed("iterations", (nf,), "i8", 0)
+            d = fixed("status", (nf,), "i1", 0)
             d.attrs["codes"] = "0 pending, 1 converged, 2 not converged, 3 failed"
             g = f.create_group("noise")
             k, r = noise_frames.size, max(int(noise_replicas), 0)
             g.create_dataset("frames", data=noise_frames)
             for name in ("distance", "energy", "fmax"):
-                g.create_dataset(name, shape=(k, r), dtype="f8", fillvalue=np.nan)
-            g.create_dataset("status", shape=(k,), dtype="i1", fillvalue=0)
+                fixed(f"noise/{name}", (k, r), "f8", np.nan)
+            fixed("noise/status", (k,), "i1", 0)
 
 
 class ISWriter:
-    """Fill an IS trajectory file in place (SWMR mode); one writer at a time."""
+    """Fill an IS trajectory file in place; one writer at a time (HDF5 file lock)."""
 
     def __init__(self, path: str | os.PathLike):
         import h5py
 
         self.path = Path(path)
-        self._f = h5py.File(self.path, "r+", libver="latest")
+        try:
+            self._f = h5py.File(self.path, "r+")
+        except OSError as exc:
+            raise ISFileError(f"{self.path}: cannot open for writing ({exc}); is another is-trajectory run "
+                              "writing it?") from None
         check_format(self._f, self.path)
-        self._f.swmr_mode = True
 
     def close(self) -> None:
         if self._f is not None:
@@ -286,7 +304,7 @@ def read_is_trajectory(path: str | os.PathLike, dt: float | None = None) -> ISTr
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such IS trajectory file")
     try:
-        f = h5py.File(path, "r", libver="latest", swmr=True)
+        f = h5py.File(path, "r", locking=False)
     except OSError as exc:
         raise ISFileError(f"{path}: not an HDF5 file ({exc})") from None
     with f:
@@ -326,7 +344,7 @@ class _FrameReader:
         import h5py
 
         if self._f is None:
-            self._f = h5py.File(self.path, "r", libver="latest", swmr=True)
+            self._f = h5py.File(self.path, "r", locking=False)
         return self._f["positions"][k]
 
     def __del__(self):

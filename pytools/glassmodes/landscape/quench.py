@@ -181,7 +181,8 @@ def forcefield_units(path: str | Path) -> str | None:
 
 def _encode_images(image: np.ndarray, bits: int, maxv: int, mask: int) -> np.ndarray:
     im = np.asarray(image, dtype=np.int64)
-    return (((im[:, 2] + maxv) & mask) << (2 * bits)) | (((im[:, 1] + maxv) & mask) << bits) | ((im[:, 0] + maxv) & mask)
+    ix, iy, iz = ((im[:, a] + maxv) & mask for a in range(3))
+    return (iz << (2 * bits)) | (iy << bits) | ix
 
 
 def _decode_images(packed: np.ndarray, bits: int, maxv: int, mask: int) -> np.ndarray:

@@ -83,8 +83,8 @@ def _json_default(o):
     return str(o)
 
 
-def write_event_report(is_file: str | os.PathLike, out: str | os.PathLike, opts: EventReportOptions = EventReportOptions(),
-                       progress: Callable[[str], None] | None = None) -> dict:
+def write_event_report(is_file: str | os.PathLike, out: str | os.PathLike,
+                       opts: EventReportOptions = EventReportOptions(), progress: Callable[[str], None] | None = None) -> dict:
     """Analyse ``is_file`` and write the report into ``out`` (module docs); returns the summary."""
     from glassmodes.landscape.export import write_event_mode_file, write_event_xyz
     from glassmodes.landscape.overlaps import compute_is_modes, event_overlaps, match_mode_file
@@ -137,8 +137,8 @@ def write_event_report(is_file: str | os.PathLike, out: str | os.PathLike, opts:
             ov = event_overlaps(field, chosen, traj.ids)
             overlaps[ev.number] = ov
             r = ov.row()
-            say(f"event {ev.number}: best c = {r['best_c']:.3f} (mode {r['best_c_mode']}, omega {r['best_c_omega']:.4g}, "
-                f"PR {r['best_c_PR']:.3g}); best a = {r['best_a']:.3f} (mode {r['best_a_mode']}); "
+            say(f"event {ev.number}: best c = {r['best_c']:.3f} (mode {r['best_c_mode']}, "
+                f"omega {r['best_c_omega']:.4g}, PR {r['best_c_PR']:.3g}); best a = {r['best_a']:.3f} (mode {r['best_a_mode']}); "
                 f"sum c^2 over {r['n_modes']} modes = {r['captured_c2']:.3f}")
     for mf in opts.mode_files:
         if str(mf) not in used:
@@ -158,11 +158,11 @@ def write_event_report(is_file: str | os.PathLike, out: str | os.PathLike, opts:
         rows.append(r)
     _write_csv(out / "events.csv", rows, ev_cols + (ov_cols if overlaps else []))
     nan = np.full(traj.nframes, np.nan)
+    t_md, phi_md, msd_md = ((a if a is not None else nan) for a in (traj.md_temperature, traj.md_energy, traj.md_msd))
     ts = [{"frame": k, "time": float(ea.times[k]), "status": int(traj.status[k]), "dr_IS": float(ea.dr[k]),
            "dPhi_IS": float(ea.dphi[k]), "basin_dr": float(ea.basin_dr[k]), "basin_dPhi": float(ea.basin_dphi[k]),
-           "Phi_IS": float(traj.energy[k]), "T_md": float((traj.md_temperature if traj.md_temperature is not None else nan)[k]),
-           "Phi_md": float((traj.md_energy if traj.md_energy is not None else nan)[k]),
-           "msd_md": float((traj.md_msd if traj.md_msd is not None else nan)[k])} for k in range(traj.nframes)]
+           "Phi_IS": float(traj.energy[k]), "T_md": float(t_md[k]), "Phi_md": float(phi_md[k]),
+           "msd_md": float(msd_md[k])} for k in range(traj.nframes)]
     _write_csv(out / "timeseries.csv", ts, list(ts[0].keys()))
     summary.update({"is_file": str(is_file), "options": asdict(opts), "units": traj.units,
                     "events_with_modes": len(overlaps),
