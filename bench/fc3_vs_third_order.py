@@ -298,6 +298,8 @@ def render(results: dict) -> str:
                 f"| third_order delta = 1e-4 vs delta = 3e-5 (LAMMPS's own fd error) | {acc['coarse_vs_fine']:.2e} |",
                 f"| write_fc3 fd (delta = 1e-5) vs third_order delta = 3e-5 | {acc['fd_vs_fine']:.2e} |",
                 "",
+                *(["The delta = 3e-5 output was taken from an earlier run of this script on the same glass "
+                   "(`--reuse`; that run's accuracy step had failed).", ""] if acc.get("fine_cpu") is None else []),
                 "third_order's central differences carry an O(delta^2) error; the analytic tensor agrees",
                 "with it to about that error at each delta. At delta = 2e-4 and above a pair of this kind",
                 "of glass crosses lj/cut's cutoff (the force jumps there) and third_order is wrong.",
