@@ -334,6 +334,56 @@ void HessianBuilder::fd_blocks(std::vector<MatrixBlock> &blocks)
   }
 }
 
+// Pairs whose separation lies within delta of the cutoff of a pair style whose force does not
+// vanish there (lj/cut, ...): displacing one of their atoms by +-delta crosses the force jump and
+// that finite difference is off by about jump/(2 delta). Counted once per pair, warned about on
+// rank 0 with the largest jump. Pairwise styles with Pair::single only (many-body styles are
+// smooth at their cutoffs). Collective.
+void HessianBuilder::check_force_jumps(NeighList *list)
+{
+  Pair *pair = force->pair;
+  pairs_at_force_jump = 0;
+  if (!pair || pair->manybody_flag || !pair->single_enable || !list) return;
+  double **x = atom->x;
+  int *type = atom->type;
+  double **cutsq = pair->cutsq;
+  const int dim = domain->dimension;
+  const double *special_lj = force->special_lj, *special_coul = force->special_coul;
+  long near = 0;
+  double jump = 0.0;
+  for (int ii = 0; ii < list->inum; ii++) {
+    const int i = list->ilist[ii];
+    if (!(atom->mask[i] & groupbit)) continue;
+    for (int jj = 0; jj < list->numneigh[i]; jj++) {
+      int j = list->firstneigh[i][jj];
+      const double factor_lj = special_lj[j >> SBBITS & 3], factor_coul = special_coul[j >> SBBITS & 3];
+      j &= NEIGHMASK;
+      double del[3] = {x[j][0] - x[i][0], x[j][1] - x[i][1], dim == 3 ? x[j][2] - x[i][2] : 0.0};
+      const double r = std::sqrt(del[0] * del[0] + del[1] * del[1] + del[2] * del[2]);
+      const double rc = std::sqrt(cutsq[type[i]][type[j]]);
+      if (std::fabs(r - rc) >= opt.delta) continue;
+      double fpair = 0.0;    // force/r just inside the cutoff
+      pair->single(i, j, type[i], type[j], rc * rc * (1.0 - 1.0e-12), factor_coul, factor_lj, fpair);
+      const double f = std::fabs(fpair) * rc;
+      if (f > 1.0e-8) {
+        near++;
+        jump = std::max(jump, f);
+      }
+    }
+  }
+  long all = 0;
+  double alljump = 0.0;
+  MPI_Allreduce(&near, &all, 1, MPI_LONG, MPI_SUM, world);
+  MPI_Allreduce(&jump, &alljump, 1, MPI_DOUBLE, MPI_MAX, world);
+  pairs_at_force_jump = all / 2;    // a full list holds every pair twice
+  if (pairs_at_force_jump && comm->me == 0)
+    error->warning(FLERR, "{}: {} pair(s) lie within delta = {:.3g} of a cutoff where pair style {} "
+                   "does not bring the force to zero (jump up to {:.3g}); their finite differences "
+                   "are off by up to jump/(2 delta) = {:.3g}. Use method analytic, a smaller delta, "
+                   "or a pair style with a smooth cutoff", style, pairs_at_force_jump, opt.delta,
+                   force->pair_style, alljump, alljump / (2.0 * opt.delta));
+}
+
 // Residual forces and energy of the configuration as it is.
 void HessianBuilder::check_residual_forces()
 {
@@ -418,6 +468,7 @@ void HessianBuilder::write(const std::string &path, NeighList *full_list)
                                    }
                                  });
   } else {
+    check_force_jumps(full_list);
     std::vector<MatrixBlock> blocks;
     fd_blocks(blocks);
     std::vector<int64_t> ids(2 * blocks.size());
@@ -471,6 +522,7 @@ std::string HessianBuilder::sidecar_json(const std::string &path, int64_t natoms
     j["delta"] = opt.delta;
     j["fd_range"] = interaction_range;
     j["fd_colors"] = ncolors;
+    j["fd_pairs_at_force_jump"] = pairs_at_force_jump;
     j["symmetrized"] = opt.symmetrize;
   }
   j["force_evaluations"] = nforce_calls;

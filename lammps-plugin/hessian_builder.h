@@ -62,6 +62,8 @@ class HessianBuilder : protected Pointers {
   // largest distance over which a displaced atom changes another atom's force
   double fd_default_range();
   double mass_of(int i) const;
+  // fd: warn about pairs within delta of a discontinuous-force cutoff (sets the count)
+  void check_force_jumps(NeighList *list);
   double max_residual_force() const { return fmax; }
   double potential_energy() const { return energy; }
   long force_evaluations() const { return nforce_calls; }
@@ -77,6 +79,7 @@ class HessianBuilder : protected Pointers {
   double fmax = 0.0;          // largest residual force on a group atom
   double energy = 0.0;        // potential energy of the configuration
   double interaction_range = 0.0;
+  long pairs_at_force_jump = 0;    // fd: pairs within delta of a force jump at the cutoff
 
   struct NeighborBlock {
     int64_t tag;     // atom ID of the neighbor

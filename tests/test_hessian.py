@@ -262,3 +262,38 @@ def test_reader_refuses_truncated_and_mismatched_files(ka_data, tmp_path):
     os.remove(tmp_path / "H.json")
     with pytest.raises(HessianFileError, match="sidecar"):
         read_hessian(tmp_path / "H")
+
+
+@pytest.mark.parametrize("gap", [3e-6, -3e-6])
+def test_fd_flags_pairs_at_a_force_jump(tmp_path, gap):
+    """lj/cut's force jumps from F(rc) to 0 at the cutoff: a pair within delta of it corrupts the
+    central difference by F(rc)/(2 delta); fd counts such pairs (sidecar) and warns."""
+    rc, r0 = 2.5, 2.5 - gap
+    lmp = open_lammps()
+    run(lmp, ["units lj", "atom_style atomic", "atom_modify map yes", "region box block 0 20 0 20 0 20",
+              "create_box 1 box", "create_atoms 1 single 5 5 5", f"create_atoms 1 single {5 + r0} 5 5",
+              "mass * 1.0", f"pair_style lj/cut {rc}", "pair_coeff 1 1 1.0 1.0", "neighbor 0.3 bin"])
+    for delta in (1e-5, 1e-6):
+        lmp.command(f"write_hessian all {tmp_path / f'fd{delta}'} method fd delta {delta} fcheck no")
+    lmp.command(f"write_hessian all {tmp_path / 'an'} method analytic fcheck no")
+    lmp.close()
+    an = read_hessian(tmp_path / "an").matrix.toarray()
+    coarse, fine = read_hessian(tmp_path / "fd1e-05"), read_hessian(tmp_path / "fd1e-06")
+    assert coarse.meta["fd_pairs_at_force_jump"] == 1 and fine.meta["fd_pairs_at_force_jump"] == 0
+    f_rc = abs(24 * (2 / rc**13 - 1 / rc**7))    # |dU/dr| just inside the cutoff
+    # the bond (xx) entry of atom 0: the displacement that crosses the cutoff sees the jump once;
+    # symmetrization halves it between the two xx entries of the pair's rows (same magnitude)
+    err = abs(coarse.matrix.toarray()[0, 0] - an[0, 0])
+    assert err == pytest.approx(f_rc / (2 * 1e-5), rel=1e-2)
+    # delta below the gap: fd is right again (outside the cutoff the pair does not interact: H = 0)
+    assert np.abs(fine.matrix.toarray() - an).max() < 1e-6 * max(1.0, np.abs(an).max())
+
+
+def test_smooth_cutoff_pairs_are_not_flagged(tmp_path):
+    lmp = open_lammps()
+    run(lmp, ["units lj", "atom_style atomic", "atom_modify map yes", "region box block 0 20 0 20 0 20",
+              "create_box 1 box", "create_atoms 1 single 5 5 5", "create_atoms 1 single 7.499997 5 5",
+              "mass * 1.0", "pair_style lj/smooth/linear 2.5", "pair_coeff 1 1 1.0 1.0", "neighbor 0.3 bin"])
+    lmp.command(f"write_hessian all {tmp_path / 'fd'} method fd delta 1e-5 fcheck no")
+    lmp.close()
+    assert read_hessian(tmp_path / "fd").meta["fd_pairs_at_force_jump"] == 0
