@@ -431,3 +431,13 @@ def test_events_cli_report(glass_is, tmp_path):
     rows2 = list(csv.DictReader(open(tmp_path / "ev2" / "events.csv")))
     assert rows2[0]["best_c"] == rows[0]["best_c"]          # frame 2 is event 0's starting IS ...
     assert rows2[1].get("best_c", "") == ""                 # ... not event 1's (frame 4)
+
+
+def test_event_rendered_with_the_ovito_mode_machinery(glass_is, tmp_path):
+    """The event as a mode-like vector goes through glassmodes.ovito's renderer unchanged."""
+    pytest.importorskip("ovito")
+    from glassmodes.landscape.report import EventReportOptions, write_event_report
+
+    write_event_report(glass_is, tmp_path, EventReportOptions(plots=False, export="top", render=True))
+    pngs = list(tmp_path.glob("event_*.png"))
+    assert len(pngs) == 1 and pngs[0].stat().st_size > 1000

@@ -3,7 +3,8 @@
 Writes into --out: events.csv (one row per event: |dr_IS|, dPhi_IS, N_rearr, far-field exponent a,
 mode overlaps), timeseries.csv (t, |dr_IS|, dPhi_IS, |r_IS(t)-r_IS(0)|, Phi_IS(t)-Phi_IS(0), T(t),
 Phi(t), MSD), summary.json (thresholds, noise floor, event rate), figures (PNG), and per event
-an OVITO-ready mode-like file event_K.modes.h5 and extended XYZ event_K.xyz (--export).
+an OVITO-ready mode-like file event_K.modes.h5 and extended XYZ event_K.xyz (--export), and with
+--render a PNG of the event drawn by the OVITO mode renderer.
 Definitions and thresholds: docs/landscape.md (seed 004 Eqs. 5-7, seed 002 Eqs. 7-8).
 
 Examples:
@@ -37,6 +38,8 @@ def add_arguments(parser) -> None:
                         help="with --compute-modes: at most this many events (the largest |dr_IS|) (default 20)")
     parser.add_argument("--export", choices=("none", "top", "all"), default="top",
                         help="OVITO files per event: none, the largest event only (default), or all")
+    parser.add_argument("--render", action="store_true",
+                        help="also render each exported event to event_K.png with OVITO (glassmodes render)")
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -51,7 +54,7 @@ def run(args) -> int:
     opts = EventReportOptions(dt=args.dt, dr_min=args.dr_min, noise_factor=args.noise_factor, r_min=args.r_min,
                               r_max=args.r_max, nbins=args.bins, mode_files=tuple(args.modes),
                               compute_modes=args.compute_modes, max_events_modes=args.max_events_modes,
-                              export=args.export, plots=not args.no_plots)
+                              export=args.export, render=args.render, plots=not args.no_plots)
     summary = write_event_report(args.is_file, args.out, opts, progress=progress)
     print(f"events: {summary['events']} event(s) ({summary['flagged_events']} flagged) in {summary['duration']:.6g} "
           f"time units, rate {summary['rate']:.4g} per time unit; threshold {summary['threshold']:.3g}; "

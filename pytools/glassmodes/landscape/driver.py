@@ -2,9 +2,10 @@
 
 :func:`quench_trajectory` is what ``glassmodes is-trajectory`` runs. Frames are independent, so
 the work is embarrassingly parallel: each rank owns a serial LAMMPS instance on
-``MPI.COMM_SELF`` (:class:`~glassmodes.landscape.quench.Quencher`) and quenches the pending frames
-``todo[rank::size]``; rank 0 also writes the output file, receiving the other ranks' results as
-they come (no barrier between frames). A frame's result does not depend on the rank count.
+``MPI.COMM_SELF`` (:class:`~glassmodes.landscape.quench.Quencher`); rank 0 deals the pending
+frames out dynamically (each rank holds two ahead and gets one more with every result it returns),
+quenches frames itself and writes the output file as results arrive (no barrier between frames).
+A frame's result does not depend on the rank count nor on which rank quenched it.
 
 Sequence
 --------
@@ -43,6 +44,8 @@ from glassmodes.landscape.quench import (CONVERGED, FAILED, NOT_CONVERGED, STATU
                                          QuenchSettings, forcefield_units, read_forcefield)
 
 _TAG_RESULT = 17
+_TAG_TASK = 18
+_PREFETCH = 2  # tasks a worker rank holds ahead, so that it never waits for rank 0's current quench
 
 
 def _min_image(d: np.ndarray, lengths: np.ndarray, periodic) -> np.ndarray:
@@ -303,39 +306,71 @@ def quench_trajectory(dump: str | os.PathLike, forcefield: str | os.PathLike, ou
             say(f"noise floor at frame {int(nf_noise[k])} ({done}/{ntasks}): |r_IS' - r_IS| = "
                 + " ".join(f"{d:.2e}" for d in payload["distance"]))
 
+    def do_task(task, q: Quencher):
+        kind, k = task
+        if kind == "frame":
+            fr = dfile.frame(k)
+            check_same_system(ref, fr)  # atom IDs and types: a DumpError stops every rank
+            return q.quench(fr), _md_msd(fr, ref)
+        return _noise_task(q, dfile.frame(int(nf_noise[k])), noise_replicas, noise_amplitude, noise_seed)
+
     def run_round(tasks: list, q: Quencher) -> None:
-        """Quench ``tasks`` over the ranks; rank 0 stores the results as they come."""
+        """Quench ``tasks`` over the ranks; rank 0 stores the results as they come.
+
+        Dynamic scheduling: rank 0 keeps the pool, gives each other rank ``_PREFETCH`` tasks ahead
+        and a new one with every result received (between its own quenches), then a stop message;
+        ranks that run faster (a busy shared machine) take more tasks. Which rank quenches a frame
+        does not change its result.
+        """
+        ntasks = progress_state["done"] + len(tasks)
+        if comm is None or size == 1:
+            for task in tasks:
+                store(task, do_task(task, q), ntasks)
+            return
         from mpi4py import MPI
 
-        ntasks = progress_state["done"] + len(tasks)
-        received = [0]
+        if rank != 0:
+            pending = []
+            while True:
+                task = comm.recv(source=0, tag=_TAG_TASK)
+                if task is None:
+                    break
+                pending.append(comm.isend((task, do_task(task, q)), dest=0, tag=_TAG_RESULT))
+            MPI.Request.waitall(pending)
+            return
+        pool = list(tasks)
+        outstanding = {r: 0 for r in range(1, size)}
+        stopped = set()
+
+        def feed(r: int) -> None:
+            if pool:
+                comm.send(pool.pop(0), dest=r, tag=_TAG_TASK)
+                outstanding[r] += 1
+            elif r not in stopped:
+                comm.send(None, dest=r, tag=_TAG_TASK)
+                stopped.add(r)
 
         def drain(block: bool) -> None:
             st = MPI.Status()
-            while received[0] < len(tasks):
+            while any(outstanding.values()):
                 if not block and not comm.Iprobe(source=MPI.ANY_SOURCE, tag=_TAG_RESULT, status=st):
                     return
-                task, payload = comm.recv(source=MPI.ANY_SOURCE, tag=_TAG_RESULT)
-                received[0] += 1
+                task, payload = comm.recv(source=MPI.ANY_SOURCE, tag=_TAG_RESULT, status=st)
+                r = st.Get_source()
+                outstanding[r] -= 1
                 store(task, payload, ntasks)
+                feed(r)
 
-        for task in tasks[rank::size]:
-            kind, k = task
-            if kind == "frame":
-                fr = dfile.frame(k)
-                check_same_system(ref, fr)  # atom IDs and types: a DumpError stops every rank
-                payload = (q.quench(fr), _md_msd(fr, ref))
-            else:
-                payload = _noise_task(q, dfile.frame(int(nf_noise[k])), noise_replicas, noise_amplitude, noise_seed)
-            if rank == 0:
-                received[0] += 1
-                store(task, payload, ntasks)
-                if size > 1:
-                    drain(block=False)
-            else:
-                comm.send((task, payload), dest=0, tag=_TAG_RESULT)
-        if rank == 0 and size > 1:
-            drain(block=True)
+        for r in range(1, size):
+            for _ in range(_PREFETCH):
+                feed(r)
+        while pool:
+            task = pool.pop(0)
+            store(task, do_task(task, q), ntasks)
+            drain(block=False)
+        drain(block=True)
+        for r in range(1, size):
+            feed(r)  # stop message to ranks that have not had it
 
     def next_round() -> list:
         """Midpoints of the intervals between quenched frames whose IS changed (rank 0)."""

@@ -383,22 +383,39 @@ class EventAnalysis:
     def flagged_events(self) -> list[Event]:
         return [e for e in self.all_events if e.flagged]
 
+    def _resolved(self) -> np.ndarray:
+        lag = self._get("lag")
+        return self.reliable & np.isfinite(lag) & (lag <= 1.5 * self._get("base_lag"))
+
     @property
     def duration(self) -> float:
-        """Time spanned by the reliable lags, time units."""
-        return float(np.nansum(np.where(self.reliable, self._get("lag"), 0.0)))
+        """Time observed at full resolution: the sum of the reliable lags of one Delta t, time units.
+
+        Lags longer than Delta t (frames not quenched, ``--stride``) are left out: a transition and
+        its reversal inside one of them would go unseen, so they would bias the rate low.
+        """
+        return float(np.sum(self._get("lag")[self._resolved()]))
 
     @property
     def rate(self) -> float:
-        """Events per time unit over the reliable lags."""
+        """Events per time unit over the fully resolved lags (NaN when there are none)."""
         d = self.duration
-        return len(self.events) / d if d > 0 else float("nan")
+        return len([e for e in self.events if e.lag <= 1.5 * self._get("base_lag")]) / d if d > 0 else float("nan")
+
+    def coarse(self) -> dict:
+        """The lags longer than Delta t (strided frames): how many, their total time, how many changed."""
+        lag = self._get("lag")
+        long_ = self.reliable & np.isfinite(lag) & (lag > 1.5 * self._get("base_lag"))
+        changed = long_ & (self.dr > self.threshold)
+        return {"coarse_lags": int(np.count_nonzero(long_)), "coarse_duration": float(np.sum(lag[long_])),
+                "coarse_changed": int(np.count_nonzero(changed))}
 
     def summary(self) -> dict:
         ev = self.events
         traj = self.trajectory
         return {
             "frames": traj.nframes, "natoms": traj.natoms, "duration": self.duration,
+            "total_time": float(self.times[-1] - self.times[0]),
             "lag": float(np.median(np.diff(self.times))) if traj.nframes > 1 else float("nan"),
             "unreliable_lags": int(np.count_nonzero(np.isfinite(self._get("lag")) & ~self.reliable)),
             "frames_quenched": int(np.count_nonzero(np.isfinite(self._get("lag")))) + 1,
@@ -413,6 +430,7 @@ class EventAnalysis:
             "max_dr_below_threshold": float(np.nanmax(np.where(self.dr <= self.threshold, self.dr, np.nan)))
             if np.any(self.dr <= self.threshold) else float("nan"),
             "fit_r_min": self.r_min, "fit_r_max": self._get("r_max"), "fit_bins": self.nbins,
+            **self.coarse(),
         }
 
     # -- computation ---------------------------------------------------------------------------

@@ -15,8 +15,9 @@ Files written into the output folder (names fixed, documented in docs/landscape.
 ``*.png``
     ``dr_series``, ``dphi_vs_dr``, ``nrearr_vs_dr``, ``far_field_largest``, ``far_field_all``,
     ``basin``, ``msd``, ``overlaps_event_K``.
-``event_K.modes.h5``, ``event_K.xyz``
-    The event's field for OVITO (:mod:`glassmodes.landscape.export`).
+``event_K.modes.h5``, ``event_K.xyz``, ``event_K.png``
+    The event's field for OVITO (:mod:`glassmodes.landscape.export`); the PNG (``render``) is
+    drawn by :func:`glassmodes.ovito.render.render_mode` with arrows on the ``N_rearr`` top movers.
 ``is_frame_K.modes.h5``
     Modes computed for the IS of frame K (``compute_modes``).
 """
@@ -51,6 +52,7 @@ class EventReportOptions:
     compute_modes: int = 0
     max_events_modes: int = 20
     export: str = "top"
+    render: bool = False
     plots: bool = True
     match_tol: float = 1e-6
 
@@ -180,6 +182,11 @@ def write_event_report(is_file: str | os.PathLike, out: str | os.PathLike,
                               traj.boxlo, traj.boxhi, traj.periodicity, traj.units, traj.type_masses)
         write_event_xyz(out / f"event_{ev.number}.xyz", ev, before, field, traj.ids, traj.types, traj.boxlo,
                         traj.boxhi, traj.periodicity)
+        if opts.render:
+            from glassmodes.ovito.render import render_mode  # needs the ovito package
+
+            frac = min(1.0, max(ev.n_rearr, 1.0) / traj.natoms) if np.isfinite(ev.n_rearr) else 0.02
+            render_mode(out / f"event_{ev.number}.modes.h5", 0, out / f"event_{ev.number}.png", select=frac)
 
     # -- figures -----------------------------------------------------------------------------------
     if opts.plots:
