@@ -47,6 +47,8 @@ def main():
     ap.add_argument("--every", type=int, default=10, help="every n-th mode is recorded in MD")
     ap.add_argument("--max-lag", type=float, nargs="+", default=[240.0, 40.0])
     ap.add_argument("--blocks", type=int, default=2)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7],
+                    help="MD seeds tried in turn at each T until a run without rearrangement")
     ap.add_argument("--bin-width", type=float, default=2.0)
     ap.add_argument("--work", type=Path, default=Path("bench-work/pt_vs_md"))
     ap.add_argument("--pt-npy", type=Path, help="reuse (omega, gamma_split, gamma_combine) of all modes")
@@ -103,16 +105,27 @@ def main():
     summary = {"N": args.N, "width": args.width, "cutoff_widths": args.cutoff, "bins": args.bin_width, "T": {}}
     md_results = {}
     for T, t_run, every, lag in zip(args.T, args.t_run, args.every_record, args.max_lag):
-        out = w / f"E_{T:g}.txt"
-        if not out.exists():
-            step(f"MD at T = {T:g} for {t_run:g}")
-            subprocess.run([lmp_exe(), "-in", str(REPO / "inputs" / "md_mode_energies.lmp"), "-var", "plugin",
-                            str(plugin_path()), "-var", "data", str(data), "-var", "proj", str(proj), "-var", "T",
-                            str(T), "-var", "out", str(out), "-var", "t_run", str(t_run), "-var", "every", str(every),
-                            "-var", "t_therm", "50", "-log", str(w / f"md_{T:g}.log"), "-screen", "none"], check=True)
-        # <E_k> = kT (equipartition, kB = 1 in lj units): no mean-subtraction bias
-        md = md_lifetimes(out, dt=0.005, max_lag=lag, blocks=args.blocks, projection=proj, mean=T)
-        md_results[T] = md
+        attempts = []
+        for seed in args.seeds:
+            out = w / f"E_{T:g}_s{seed}.txt"
+            if not out.exists():
+                step(f"MD at T = {T:g} for {t_run:g} (seed {seed})")
+                subprocess.run([lmp_exe(), "-in", str(REPO / "inputs" / "md_mode_energies.lmp"), "-var", "plugin",
+                                str(plugin_path()), "-var", "data", str(data), "-var", "proj", str(proj), "-var",
+                                "T", str(T), "-var", "out", str(out), "-var", "t_run", str(t_run), "-var", "every",
+                                str(every), "-var", "t_therm", "50", "-var", "seed", str(seed), "-log",
+                                str(w / f"md_{T:g}_s{seed}.log"), "-screen", "none"], check=True)
+            # <E_k> = kT (equipartition, kB = 1 in lj units): no mean-subtraction bias
+            md = md_lifetimes(out, dt=0.005, max_lag=lag, blocks=args.blocks, projection=proj, mean=T)
+            # equipartition gives <E_k>/kT = 1; far above: the inherent structure changed during the run
+            # (a rearrangement, seed 004 Sec. III) and the projection on the old modes is meaningless
+            ratio_e = float(np.mean(md.mean_energy) / T)
+            attempts.append({"seed": seed, "mean_energy_over_kT": ratio_e, "rearranged": ratio_e > 1.3})
+            step(f"T = {T:g}, seed {seed}: <E_k>/kT = {ratio_e:.3f}")
+            if ratio_e <= 1.3:
+                break
+        if not attempts[-1]["rearranged"]:
+            md_results[T] = md    # the T-scaling uses runs without rearrangement only
         pt_tau = (T0 / T) / pt_gamma[p.mode_index]      # classical: Gamma ~ T
         edges = np.arange(0, p.omega.max() + args.bin_width, args.bin_width)
         c, m_md, e_md, n_md = bin_average(p.omega, md.tau_1e, edges)
@@ -123,10 +136,8 @@ def main():
         ratio = m_md / m_pt
         summary["T"][f"{T:g}"] = {
             "t_run": t_run, "record_dt": every * 0.005, "max_lag": lag, "modes": int(p.nmodes),
-            "mean_energy_over_kT": float(np.mean(md.mean_energy) / T),
-            # equipartition gives 1; far above 1: the inherent structure changed during the run
-            # (rearrangement, seed 004 Sec. III) and the projection on the old modes is meaningless
-            "rearranged": bool(np.mean(md.mean_energy) / T > 1.3),
+            "mean_energy_over_kT": attempts[-1]["mean_energy_over_kT"],
+            "rearranged": attempts[-1]["rearranged"], "md_runs": attempts,
             "modes_without_1e_crossing": int(np.sum(~np.isfinite(md.tau_1e))),
             "bins": [{"omega": float(ci), "n": int(ni), "tau_md": float(a), "tau_md_err": float(b), "tau_pt": float(d),
                       "md_over_pt": float(r), "tau_md_fit": float(f), "fit_over_pt_all": float(f / pa)}

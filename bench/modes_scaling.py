@@ -1,0 +1,185 @@
+"""Benchmark: lowest 50 modes of 3D Kob-Andersen glasses of growing N with the sparse (ARPACK on
+SuperLU) and SLEPc (Krylov-Schur, shift-and-invert, CG + GAMG; 1 and 2 ranks) backends, and the
+full dense spectrum at N = 1000 and 4000. Wall time and peak resident memory of each solve, every
+solve in a fresh process.
+
+Glasses (RECIPES): N = 1000, 4000 and 10976 are melted at T = 2 and minimized; N = 108000 is
+3 x 3 x 3 replicas of the 4000 glass and 864000 is 2 x 2 x 2 replicas of that, displaced at random
+by 0.05 sigma and minimized again (the replicas' symmetry is broken, the structure is a genuine
+minimum); the Hessian is written by `write_hessian ... method analytic`.
+
+    .venv/bin/python bench/modes_scaling.py [--sizes 1e4 1e5] [--dense 1000 4000] [--work DIR]
+
+Writes bench/results/modes.md (and modes.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+K = 50
+
+KA = """units lj
+atom_style atomic
+atom_modify map array
+{box}
+pair_style lj/cut 2.5
+pair_coeff 1 1 1.0 1.0 2.5
+pair_coeff 1 2 1.5 0.8 2.0
+pair_coeff 2 2 0.5 0.88 2.2
+neighbor 0.3 bin
+"""
+MELT = """lattice {lattice} 1.2
+region box block 0 {cells} 0 {cells} 0 {cells}
+create_box 2 box
+create_atoms 1 box
+set type 1 type/fraction 2 0.2 7
+mass * 1.0
+velocity all create 2.0 11
+fix nvt all nvt temp 2.0 2.0 0.1
+timestep 0.005
+run 2000
+unfix nvt"""
+REPLICATE = """read_data {data}
+replicate {rep} {rep} {rep}
+displace_atoms all random 0.05 0.05 0.05 5"""
+MINIMIZE = """min_style fire
+minimize 0 1e-6 100000 1000000
+min_style cg
+minimize 0 1e-11 100000 1000000
+write_data {data} nocoeff
+write_hessian all {hessian} method analytic"""
+
+# one solve in a fresh process: wall time and peak resident memory (of this rank)
+WORKER = r"""
+import json, resource, sys, time
+from mpi4py import MPI
+from glassmodes.modes import solve_modes
+path, backend, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+comm = MPI.COMM_WORLD if backend == "slepc" else None
+t0 = time.perf_counter()
+modes = solve_modes(path, backend=backend, k=k if k > 0 else None, w_max=None if k > 0 else 1e300, comm=comm)
+seconds = time.perf_counter() - t0
+rss = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) if comm else \
+    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if modes is not None:
+    info = modes.info
+    print(json.dumps({"seconds": seconds, "peak_rss_gb_all_ranks": rss / 1e6, "nmodes": int(modes.eigenvalues.size),
+                      "omega_min": float(modes.omega[0]), "omega_max": float(modes.omega[-1]),
+                      "max_residual": float(max(info.residual_norms)), "method": info.method,
+                      "timings": getattr(info, "timings", None), "options": info.options}, default=str))
+"""
+
+
+def lammps_run(deck: str, work: Path, nprocs: int = 1) -> None:
+    (work / "deck.in").write_text(deck)
+    code = ("from mpi4py import MPI\nfrom glassmodes.lammps_session import open_lammps\n"
+            f"lmp = open_lammps()\nlmp.file({str(work / 'deck.in')!r})\n")
+    cmd = [sys.executable, "-c", code]
+    if nprocs > 1:
+        cmd = [str(Path(sys.executable).with_name("mpirun")), "-np", str(nprocs), *cmd]
+    subprocess.run(cmd, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+
+# size asked -> (lattice, cells) melted directly, or (base size, replicas per side)
+RECIPES = {1000: ("sc", 10), 4000: ("fcc", 10), 10**4: ("fcc", 14), 10**5: (4000, 3), 10**6: (10**5, 2)}
+
+
+def glass(n: int, work: Path) -> Path:
+    """Hessian file of a minimized KA glass for size n of RECIPES (built once, kept in work)."""
+    hessian = work / f"H{n}"
+    if hessian.exists():
+        return hessian
+    if n not in RECIPES:
+        raise SystemExit(f"no recipe for N = {n}: one of {sorted(RECIPES)}")
+    a, b = RECIPES[n]
+    if isinstance(a, str):
+        box = MELT.format(lattice=a, cells=b)
+    else:
+        glass(a, work)
+        box = REPLICATE.format(data=work / f"ka{a}.data", rep=b)
+    t = time.perf_counter()
+    lammps_run(KA.format(box=box) + MINIMIZE.format(data=work / f"ka{n}.data", hessian=hessian), work, nprocs=2)
+    print(f"glass {n}: {time.perf_counter() - t:.0f} s", flush=True)
+    return hessian
+
+
+def solve(hessian: Path, backend: str, k: int, nprocs: int, work: Path) -> dict:
+    worker = work / "solve_worker.py"
+    worker.write_text(WORKER)
+    cmd = [sys.executable, str(worker), str(hessian), backend, str(k)]
+    if backend == "slepc":
+        cmd = [str(Path(sys.executable).with_name("mpirun")), "-np", str(nprocs), *cmd]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    wall = time.perf_counter() - t
+    if proc.returncode:
+        return {"error": (proc.stdout + proc.stderr)[-1500:], "wall_s": wall}
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r["wall_incl_startup_s"] = wall
+    return r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=float, nargs="*", default=[1e4, 1e5])
+    ap.add_argument("--dense", type=int, nargs="*", default=[1000, 4000])
+    ap.add_argument("--skip-sparse-above", type=float, default=2e5,
+                    help="no SuperLU run above this N (fill-in)")
+    ap.add_argument("--work", default="/tmp/gm-modes-bench")
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    out = HERE / "results" / "modes.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+
+    def record(key, value):
+        results[key] = value
+        print(key, json.dumps(value, default=str)[:400], flush=True)
+        out.write_text(json.dumps(results, indent=1, default=str))
+
+    for n in args.dense:
+        h = glass(n, work)
+        record(f"dense N={n}", {**solve(h, "dense", 0, 1, work), "natoms": n})
+    for size in args.sizes:
+        n = int(size)
+        h = glass(n, work)
+        meta = json.loads(Path(str(h) + ".json").read_text())
+        if n <= args.skip_sparse_above:
+            record(f"sparse N={meta['natoms']}", {**solve(h, "sparse", K, 1, work), "natoms": meta["natoms"]})
+        for nprocs in (1, 2):
+            record(f"slepc np={nprocs} N={meta['natoms']}",
+                   {**solve(h, "slepc", K, nprocs, work), "natoms": meta["natoms"]})
+    write_table(results)
+
+
+def write_table(results: dict) -> None:
+    lines = ["# Normal modes: time and memory", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores; measured {time.strftime('%Y-%m-%d')}; "
+             "every solve a fresh process.",
+             "Reproduce: `.venv/bin/python bench/modes_scaling.py` (glasses and Hessians are built first, "
+             "not timed).", "",
+             "| solve | N | modes | wall (s) | peak memory, all ranks (GB) | omega range | largest residual | method |",
+             "|---|---|---|---|---|---|---|---|"]
+    for key, r in results.items():
+        if "error" in r:
+            lines.append(f"| {key} | {r.get('natoms', '')} | failed | {r['wall_s']:.0f} | | | | "
+                         f"{r['error'].splitlines()[-1][:120]} |")
+            continue
+        lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | {r['nmodes']} | {r['seconds']:.1f} | "
+                     f"{r['peak_rss_gb_all_ranks']:.2f} | {r['omega_min']:.4g} - {r['omega_max']:.4g} | "
+                     f"{r['max_residual']:.1e} | {r['method']} |")
+    (HERE / "results" / "modes.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
