@@ -135,6 +135,8 @@ def main() -> None:
     ap.add_argument("--dense", type=int, nargs="*", default=[1000, 4000])
     ap.add_argument("--skip-sparse-above", type=float, default=2e5,
                     help="no SuperLU run above this N (fill-in)")
+    ap.add_argument("--ranks", type=int, nargs="*", default=[1, 2], help="SLEPc rank counts")
+    ap.add_argument("--no-sparse", action="store_true", help="skip the sparse (SuperLU) backend")
     ap.add_argument("--work", default="/tmp/gm-modes-bench")
     args = ap.parse_args()
     work = Path(args.work)
@@ -154,9 +156,9 @@ def main() -> None:
         n = int(size)
         h = glass(n, work)
         meta = json.loads(Path(str(h) + ".json").read_text())
-        if n <= args.skip_sparse_above:
+        if n <= args.skip_sparse_above and not args.no_sparse:
             record(f"sparse N={meta['natoms']}", {**solve(h, "sparse", K, 1, work), "natoms": meta["natoms"]})
-        for nprocs in (1, 2):
+        for nprocs in args.ranks:
             record(f"slepc np={nprocs} N={meta['natoms']}",
                    {**solve(h, "slepc", K, nprocs, work), "natoms": meta["natoms"]})
     write_table(results)
