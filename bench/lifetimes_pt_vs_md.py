@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[7],
                     help="MD seeds tried in turn at each T until a run without rearrangement")
     ap.add_argument("--bin-width", type=float, default=2.0)
+    ap.add_argument("--T-glass", type=float, help="aging temperature of the deck (default: the deck's 0.01)")
+    ap.add_argument("--t-glass", type=float, help="aging time at --T-glass (default: the deck's 100)")
     ap.add_argument("--work", type=Path, default=Path("bench-work/pt_vs_md"))
     ap.add_argument("--pt-npy", type=Path, help="reuse (omega, gamma_split, gamma_combine) of all modes")
     args = ap.parse_args()
@@ -68,7 +70,12 @@ def main():
     if not data.exists():
         step(f"glass N = {args.N}")
         lmp = open_lammps()
-        for k, v in {"N": args.N, "seed": 1, "out": str(data)}.items():
+        deck_vars = {"N": args.N, "seed": 1, "out": str(data)}
+        if args.T_glass is not None:
+            deck_vars["T_glass"] = args.T_glass
+        if args.t_glass is not None:
+            deck_vars["t_glass"] = args.t_glass
+        for k, v in deck_vars.items():
             lmp.command(f"variable {k} index {v}")
         lmp.command(f"include {REPO / 'inputs' / 'seed004-ipl12.in'}")
         lmp.close()
@@ -102,7 +109,7 @@ def main():
     if not proj.exists():
         write_mode_projection(modes, proj, indices=np.arange(0, modes.nmodes, args.every))
     p = read_mode_projection(proj)
-    summary = {"N": args.N, "width": args.width, "cutoff_widths": args.cutoff, "bins": args.bin_width, "T": {}}
+    summary = {"N": args.N, "T_glass": args.T_glass, "t_glass": args.t_glass, "width": args.width, "cutoff_widths": args.cutoff, "bins": args.bin_width, "T": {}}
     md_results = {}
     for T, t_run, every, lag in zip(args.T, args.t_run, args.every_record, args.max_lag):
         attempts = []
