@@ -29,22 +29,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 K = 50
 
-KA = """units lj
-atom_style atomic
-atom_modify map array
-{box}
-pair_style lj/cut 2.5
-pair_coeff 1 1 1.0 1.0 2.5
-pair_coeff 1 2 1.5 0.8 2.0
-pair_coeff 2 2 0.5 0.88 2.2
-neighbor 0.3 bin
-"""
-MELT = """lattice {lattice} 1.2
-region box block 0 {cells} 0 {cells} 0 {cells}
-create_box 2 box
-create_atoms 1 box
-set type 1 type/fraction 2 0.2 7
-mass * 1.0"""
+# the Kob-Andersen force field and the lattice box of the Hessian benchmark (same glasses)
+from hessian_vs_dynamical_matrix import KA, LATTICE_BOX as MELT  # noqa: E402
+
 MD = """velocity all create 2.0 11
 fix nvt all nvt temp 2.0 2.0 0.1
 timestep 0.005
