@@ -297,3 +297,22 @@ def test_smooth_cutoff_pairs_are_not_flagged(tmp_path):
     lmp.command(f"write_hessian all {tmp_path / 'fd'} method fd delta 1e-5 fcheck no")
     lmp.close()
     assert read_hessian(tmp_path / "fd").meta["fd_pairs_at_force_jump"] == 0
+
+
+def test_full_disk_leaves_nothing_behind(ka_data, tmp_path):
+    """A file system that fills up mid-write: a clear error and no file, temporary or final."""
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and tmpfs mounts to build a tiny file system")
+    try:
+        lmp = ka_from_data(ka_data)
+        with pytest.raises(Exception, match="disk full|No space"):
+            lmp.command(f"write_hessian all {small / 'H'} method analytic")
+        lmp.close()
+        assert not list(small.iterdir())
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
