@@ -32,10 +32,6 @@
 using namespace LAMMPS_NS;
 using namespace LAMMPS_NS::glassmodes;
 
-#ifndef GLASSMODES_VERSION
-#define GLASSMODES_VERSION "unknown"
-#endif
-
 namespace {
 // the six permutations of three indices; PERMS[p][m] = which old index becomes new index m
 constexpr int PERMS[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
@@ -726,27 +722,6 @@ std::string Fc3Builder::sidecar_json(const std::string &path, int64_t natoms, in
   j["force_evaluations"] = nforce_calls;
   j["max_residual_force"] = hessian.max_residual_force();
   j["potential_energy"] = hessian.potential_energy();
-  j["group"] = group->names[igroup];
-  j["timestep"] = update->ntimestep;
-  j["box"] = {{"boxlo", {domain->boxlo[0], domain->boxlo[1], domain->boxlo[2]}},
-              {"boxhi", {domain->boxhi[0], domain->boxhi[1], domain->boxhi[2]}},
-              {"xy", domain->xy},
-              {"xz", domain->xz},
-              {"yz", domain->yz},
-              {"triclinic", domain->triclinic != 0},
-              {"periodicity", {domain->periodicity[0], domain->periodicity[1], domain->periodicity[2]}}};
-  std::vector<double> type_mass;
-  if (atom->mass)
-    for (int t = 1; t <= atom->ntypes; t++) type_mass.push_back(atom->mass_setflag[t] ? atom->mass[t] : 0.0);
-  j["type_masses"] = type_mass;
-  j["per_atom_mass"] = atom->rmass != nullptr;
-  j["pair_style"] = force->pair_style ? force->pair_style : "none";
-  j["manybody"] = force->pair ? force->pair->manybody_flag != 0 : false;
-  j["pair_cutoff"] = force->pair ? force->pair->cutforce : 0.0;
-  j["bond_style"] = force->bond_style ? force->bond_style : "none";
-  j["nprocs"] = comm->nprocs;
-  j["seconds"] = seconds;
-  j["lammps_version"] = lmp->version;
-  j["glassmodes_version"] = GLASSMODES_VERSION;
+  add_common_sidecar_fields(lmp, igroup, seconds, j);
   return j.dump(1);
 }

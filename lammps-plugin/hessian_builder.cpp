@@ -495,6 +495,37 @@ void HessianBuilder::write(const std::string &path, NeighList *full_list)
                    method == HessianOptions::ANALYTIC ? "analytic" : "fd", nforce_calls, fmax, seconds);
 }
 
+// Fields every sidecar of the plugin carries: group, step, box, masses, force field, ranks,
+// wall time and versions.
+void LAMMPS_NS::glassmodes::add_common_sidecar_fields(LAMMPS *lmp, int igroup, double seconds, json &j)
+{
+  const Domain *domain = lmp->domain;
+  const Atom *atom = lmp->atom;
+  const Force *force = lmp->force;
+  j["group"] = lmp->group->names[igroup];
+  j["timestep"] = lmp->update->ntimestep;
+  j["box"] = {{"boxlo", {domain->boxlo[0], domain->boxlo[1], domain->boxlo[2]}},
+              {"boxhi", {domain->boxhi[0], domain->boxhi[1], domain->boxhi[2]}},
+              {"xy", domain->xy},
+              {"xz", domain->xz},
+              {"yz", domain->yz},
+              {"triclinic", domain->triclinic != 0},
+              {"periodicity", {domain->periodicity[0], domain->periodicity[1], domain->periodicity[2]}}};
+  std::vector<double> type_mass;
+  if (atom->mass)
+    for (int t = 1; t <= atom->ntypes; t++) type_mass.push_back(atom->mass_setflag[t] ? atom->mass[t] : 0.0);
+  j["type_masses"] = type_mass;
+  j["per_atom_mass"] = atom->rmass != nullptr;
+  j["pair_style"] = force->pair_style ? force->pair_style : "none";
+  j["manybody"] = force->pair ? force->pair->manybody_flag != 0 : false;
+  j["pair_cutoff"] = force->pair ? force->pair->cutforce : 0.0;
+  j["bond_style"] = force->bond_style ? force->bond_style : "none";
+  j["nprocs"] = lmp->comm->nprocs;
+  j["seconds"] = seconds;
+  j["lammps_version"] = lmp->version;
+  j["glassmodes_version"] = GLASSMODES_VERSION;
+}
+
 std::string HessianBuilder::sidecar_json(const std::string &path, int64_t natoms, int64_t nnz,
                                          HessianOptions::Method method, double seconds) const
 {
@@ -528,27 +559,6 @@ std::string HessianBuilder::sidecar_json(const std::string &path, int64_t natoms
   j["force_evaluations"] = nforce_calls;
   j["max_residual_force"] = fmax;
   j["potential_energy"] = energy;
-  j["group"] = group->names[igroup];
-  j["timestep"] = update->ntimestep;
-  j["box"] = {{"boxlo", {domain->boxlo[0], domain->boxlo[1], domain->boxlo[2]}},
-              {"boxhi", {domain->boxhi[0], domain->boxhi[1], domain->boxhi[2]}},
-              {"xy", domain->xy},
-              {"xz", domain->xz},
-              {"yz", domain->yz},
-              {"triclinic", domain->triclinic != 0},
-              {"periodicity", {domain->periodicity[0], domain->periodicity[1], domain->periodicity[2]}}};
-  std::vector<double> type_mass;
-  if (atom->mass)
-    for (int t = 1; t <= atom->ntypes; t++) type_mass.push_back(atom->mass_setflag[t] ? atom->mass[t] : 0.0);
-  j["type_masses"] = type_mass;
-  j["per_atom_mass"] = atom->rmass != nullptr;
-  j["pair_style"] = force->pair_style ? force->pair_style : "none";
-  j["manybody"] = force->pair ? force->pair->manybody_flag != 0 : false;
-  j["pair_cutoff"] = force->pair ? force->pair->cutforce : 0.0;
-  j["bond_style"] = force->bond_style ? force->bond_style : "none";
-  j["nprocs"] = comm->nprocs;
-  j["seconds"] = seconds;
-  j["lammps_version"] = lmp->version;
-  j["glassmodes_version"] = GLASSMODES_VERSION;
+  add_common_sidecar_fields(lmp, igroup, seconds, j);
   return j.dump(1);
 }

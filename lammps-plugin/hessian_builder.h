@@ -4,6 +4,7 @@
 #ifndef GLASSMODES_HESSIAN_BUILDER_H
 #define GLASSMODES_HESSIAN_BUILDER_H
 
+#include "json.h"
 #include "pointers.h"
 
 #include "distributed_output.h"
@@ -33,6 +34,10 @@ struct HessianOptions {
 // with `fc3_keywords` also `order` (write_fc3, fix fc3/write).
 void parse_hessian_options(LAMMPS *lmp, const char *style, int narg, char **arg, int iarg,
                            HessianOptions &opt, bool fc3_keywords = false);
+
+// Sidecar fields shared by write_hessian and write_fc3: group, step, box, type masses, force
+// field, ranks, wall time `seconds`, LAMMPS and glassmodes versions.
+void add_common_sidecar_fields(LAMMPS *lmp, int igroup, double seconds, json &j);
 
 class HessianBuilder : protected Pointers {
  public:
