@@ -39,23 +39,8 @@ from systems import KA_PAIR, ka_glass  # noqa: E402
 SETUP = ["units lj", "atom_style atomic", "atom_modify map yes", "read_data {data}", *KA_PAIR,
          "neighbor 0.3 bin"]
 
-WORKER = r"""
-import json, resource, sys, time
-from glassmodes.lammps_session import open_lammps
-setup, command = sys.argv[1], sys.argv[2]
-lmp = open_lammps()
-for line in open(setup).read().splitlines():
-    if line.strip():
-        lmp.command(line)
-lmp.command("run 0")
-r0 = resource.getrusage(resource.RUSAGE_SELF)
-t0 = time.perf_counter()
-lmp.command(command)
-seconds = time.perf_counter() - t0
-r1 = resource.getrusage(resource.RUSAGE_SELF)
-cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-print(json.dumps({"seconds": seconds, "cpu": cpu, "extra_rss_gb": (r1.ru_maxrss - r0.ru_maxrss) / 1e6}))
-"""
+# one LAMMPS command timed in a fresh process (wall, CPU, peak-memory growth)
+from hessian_vs_dynamical_matrix import WORKER  # noqa: E402
 
 
 REUSE = False    # --reuse: take measurements cached in the workdir (their output files must exist)

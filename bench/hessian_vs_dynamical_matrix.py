@@ -62,12 +62,14 @@ for line in open(setup).read().splitlines():
     if line.strip():
         lmp.command(line)
 lmp.command("run 0")
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 lmp.command(command)
 seconds = time.perf_counter() - t0
-rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_rss_gb": rss1 / 1e6, "extra_rss_gb": (rss1 - rss0) / 1e6}))
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_rss_gb": r1.ru_maxrss / 1e6,
+                  "extra_rss_gb": (r1.ru_maxrss - r0.ru_maxrss) / 1e6}))
 """
 
 
