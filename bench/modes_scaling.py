@@ -1,6 +1,6 @@
 """Benchmark: lowest 50 modes of 3D Kob-Andersen glasses of growing N with the sparse (ARPACK on
-SuperLU) and SLEPc (Krylov-Schur, shift-and-invert, CG + GAMG; 1 and 2 ranks) backends, and the
-full dense spectrum at N = 1000 and 4000. Wall time and peak resident memory of each solve, every
+SuperLU) and SLEPc (Krylov-Schur, shift-and-invert, CG + GAMG, or LOBPCG preconditioned by GAMG;
+1 and 2 ranks) backends, and the full dense spectrum at N = 1000 and 4000. Wall time and peak resident memory of each solve, every
 solve in a fresh process.
 
 Glasses (RECIPES): N = 1000 and 4000 are melted at T = 2 and minimized (FIRE, CG); N = 8000 is
@@ -10,6 +10,7 @@ spectrum contains the small box's modes with their degeneracy multiplied, so the
 exactly degenerate clusters). The Hessian is written by `write_hessian ... method analytic`.
 
     .venv/bin/python bench/modes_scaling.py [--sizes 1e4 1e5] [--dense 1000 4000] [--work DIR]
+        [--methods krylovschur lobpcg] [--ranks 1 2]
 
 Writes bench/results/modes.md (and modes.json).
 """
@@ -54,8 +55,9 @@ from mpi4py import MPI
 from glassmodes.modes import solve_modes
 path, backend, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 comm = MPI.COMM_WORLD if backend == "slepc" else None
+opts = {"method": sys.argv[4]} if backend == "slepc" else {}
 t0 = time.perf_counter()
-modes = solve_modes(path, backend=backend, k=k if k > 0 else None, comm=comm)  # dense, k = 0: all modes
+modes = solve_modes(path, backend=backend, k=k if k > 0 else None, comm=comm, **opts)  # dense, k = 0: all modes
 seconds = time.perf_counter() - t0
 rss = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) if comm else \
     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -104,10 +106,10 @@ def glass(n: int, work: Path) -> Path:
     return hessian
 
 
-def solve(hessian: Path, backend: str, k: int, nprocs: int, work: Path) -> dict:
+def solve(hessian: Path, backend: str, k: int, nprocs: int, work: Path, method: str = "krylovschur") -> dict:
     worker = work / "solve_worker.py"
     worker.write_text(WORKER)
-    cmd = [sys.executable, str(worker), str(hessian), backend, str(k)]
+    cmd = [sys.executable, str(worker), str(hessian), backend, str(k), method]
     if backend == "slepc":
         cmd = [str(Path(sys.executable).with_name("mpirun")), "-np", str(nprocs), *cmd]
     t = time.perf_counter()
@@ -127,6 +129,7 @@ def main() -> None:
     ap.add_argument("--skip-sparse-above", type=float, default=1e4,
                     help="no SuperLU run above this N (3D fill-in: 11 GB at N = 8000)")
     ap.add_argument("--ranks", type=int, nargs="*", default=[1, 2], help="SLEPc rank counts")
+    ap.add_argument("--methods", nargs="*", default=["krylovschur", "lobpcg"], help="SLEPc eigensolvers")
     ap.add_argument("--no-sparse", action="store_true", help="skip the sparse (SuperLU) backend")
     ap.add_argument("--work", default="/tmp/gm-modes-bench")
     args = ap.parse_args()
@@ -149,10 +152,15 @@ def main() -> None:
         meta = json.loads(Path(str(h) + ".json").read_text())
         if n <= args.skip_sparse_above and not args.no_sparse:
             record(f"sparse N={meta['natoms']}", {**solve(h, "sparse", K, 1, work), "natoms": meta["natoms"]})
-        for nprocs in args.ranks:
-            record(f"slepc np={nprocs} N={meta['natoms']}",
-                   {**solve(h, "slepc", K, nprocs, work), "natoms": meta["natoms"]})
+        for method in args.methods:
+            for nprocs in args.ranks:
+                tag = "slepc" if method == "krylovschur" else f"slepc-{method}"
+                record(f"{tag} np={nprocs} N={meta['natoms']}",
+                       {**solve(h, "slepc", K, nprocs, work, method), "natoms": meta["natoms"]})
     write_table(results)
+
+
+NOTES = "<!-- notes: kept when the table above is rewritten -->"
 
 
 def write_table(results: dict) -> None:
@@ -171,7 +179,9 @@ def write_table(results: dict) -> None:
         lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | {r['nmodes']} | {r['seconds']:.1f} | "
                      f"{r['peak_rss_gb_all_ranks']:.2f} | {r['omega_min']:.4g} - {r['omega_max']:.4g} | "
                      f"{r['max_residual']:.1e} | {r['method']} |")
-    (HERE / "results" / "modes.md").write_text("\n".join(lines) + "\n")
+    md = HERE / "results" / "modes.md"
+    notes = md.read_text().split(NOTES, 1)[1] if md.exists() and NOTES in md.read_text() else "\n"
+    md.write_text("\n".join(lines) + "\n\n" + NOTES + notes)
 
 
 if __name__ == "__main__":

@@ -95,12 +95,13 @@ def test_sparse_all_below_wmax_matches_dense_window(glass):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("method", ["krylovschur", "lobpcg"])
 @pytest.mark.parametrize("nprocs", [1, 2])
-def test_slepc_agrees_with_dense(tmp_path, glass, reference, mpirun, nprocs):
+def test_slepc_agrees_with_dense(tmp_path, glass, reference, mpirun, nprocs, method):
     pytest.importorskip("slepc4py")
     path = save_hessian(tmp_path / "H", glass)
     out = tmp_path / "slepc.npz"
-    mpirun(nprocs, MPI_SCRIPTS / "slepc_modes.py", path, out, 60, timeout=300)
+    mpirun(nprocs, MPI_SCRIPTS / "slepc_modes.py", path, out, 60, method, timeout=300)
     r = np.load(out)
     assert int(r["nprocs"]) == nprocs
     assert int(r["zero_count"]) == 3
@@ -108,7 +109,7 @@ def test_slepc_agrees_with_dense(tmp_path, glass, reference, mpirun, nprocs):
     class M:
         eigenvalues, vectors = r["eigenvalues"], r["vectors"]
 
-    assert_modes_agree(reference, M, label=f"slepc np={nprocs} vs dense")
+    assert_modes_agree(reference, M, label=f"slepc {method} np={nprocs} vs dense")
     assert np.max(r["residuals"]) < 1e-9
 
 
@@ -117,6 +118,12 @@ def test_slepc_lobpcg_icc_in_process(glass, reference):
     pytest.importorskip("slepc4py")
     m = solve_modes(glass, backend="slepc", k=60, method="lobpcg", inner="icc")
     assert_modes_agree(reference, m, label="slepc lobpcg+icc vs dense")
+    assert m.info.options["block_size"] == 75  # default ceil(1.25 * 60)
+    small = solve_modes(glass, backend="slepc", k=60, method="lobpcg", inner="icc", block_size=20)
+    assert small.info.options["block_size"] == 20
+    assert_modes_agree(reference, small, label="slepc lobpcg block 20 vs dense")
+    with pytest.raises(ModeError, match="block_size must be positive"):
+        solve_modes(glass, backend="slepc", k=60, method="lobpcg", block_size=0)
 
 
 @pytest.mark.mpi

@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tol", type=float, default=None, help="eigensolver tolerance (sparse, slepc)")
     parser.add_argument("--chunk", type=int, default=None, help="eigenpairs per window (sparse, slepc --wmax)")
     parser.add_argument("--method", choices=("krylovschur", "lobpcg"), default="krylovschur", help="slepc eigensolver")
+    parser.add_argument("--block-size", type=int, default=None,
+                        help="slepc --method lobpcg: block size (default 1.25 x the modes wanted)")
     parser.add_argument("--inner", choices=("gamg", "icc"), default="gamg",
                         help="slepc: preconditioner of the inner CG solves (or of LOBPCG)")
     parser.add_argument("--shift", type=float, default=None,
@@ -73,7 +75,8 @@ def run(args) -> int:
     if args.chunk is not None:
         opts["chunk"] = args.chunk
     if args.backend == "slepc":
-        opts.update(method=args.method, inner=args.inner, shift=args.shift, options=args.petsc_options)
+        opts.update(method=args.method, inner=args.inner, shift=args.shift, options=args.petsc_options,
+                    block_size=args.block_size)
     modes = solve_modes(args.hessian, backend=args.backend, k=args.k, w_max=args.wmax, w_min=args.wmin,
                         zero_tol=args.zero_tol, symmetry_tol=args.symmetry_tol, comm=comm, progress=progress,
                         **opts)
