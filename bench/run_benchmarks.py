@@ -27,6 +27,7 @@ BENCHMARKS = {
     "models": ["models_table.py"],
     "lifetimes-toy": ["lifetimes_toy_md.py"],
     "lifetimes-crystal": ["lifetimes_crystal.py"],
+    "lifetimes-crystal-md": ["lifetimes_crystal_md.py"],
     "lifetimes-cost": ["lifetimes_cost.py", "--N", "512", "1000"],
 }
 
