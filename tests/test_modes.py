@@ -456,11 +456,13 @@ def test_modes_cli_slepc_under_mpirun(tmp_path, mpirun):
     h = spring_network(216, seed=9)
     path = save_hessian(tmp_path / "H", h)
     out = tmp_path / "m.h5"
-    mpirun(2, MPI_SCRIPTS / "cli_subcommand.py", "modes", path, "--backend", "slepc", "--k", "20", "-o", out, timeout=300)
+    mpirun(2, MPI_SCRIPTS / "cli_subcommand.py", "modes", path, "--backend", "slepc", "--k", "20", "-o", out,
+           "--method", "lobpcg", "--block-size", "24", timeout=300)
     ref = solve_modes(h, backend="dense", k=20)
     with ModeFile(out) as mf:
         assert np.max(np.abs(mf.eigenvalues / ref.eigenvalues - 1)) < EIG_RTOL
         assert mf.solver.backend == "slepc" and mf.solver.options["nprocs"] == 2
+        assert mf.solver.method.startswith("lobpcg") and mf.solver.options["block_size"] == 24
 
 
 
