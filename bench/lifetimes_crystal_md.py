@@ -36,14 +36,14 @@ def step(msg):
 
 def shells(omega, values, rtol=1e-6):
     """(mean omega, geometric mean of the finite values, modes, finite values) per degenerate shell."""
-    out, start = [], 0
-    for k in range(1, omega.size + 1):
-        if k == omega.size or omega[k] - omega[k - 1] > rtol * omega[k]:
-            v = values[start:k]
-            v = v[np.isfinite(v) & (v > 0)]
-            out.append((float(omega[start:k].mean()), float(np.exp(np.log(v).mean())) if v.size else float("nan"),
-                        k - start, int(v.size)))
-            start = k
+    from glassmodes.modes import degenerate_groups
+
+    out = []
+    for g in degenerate_groups(omega, rtol):
+        v = values[g]
+        v = v[np.isfinite(v) & (v > 0)]
+        out.append((float(omega[g].mean()), float(np.exp(np.log(v).mean())) if v.size else float("nan"),
+                    int(g.size), int(v.size)))
     return out
 
 

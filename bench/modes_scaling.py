@@ -1,7 +1,7 @@
 """Benchmark: lowest 50 modes of 3D Kob-Andersen glasses of growing N with the sparse (ARPACK on
 SuperLU) and SLEPc (Krylov-Schur, shift-and-invert, CG + GAMG, or LOBPCG preconditioned by GAMG;
-1 and 2 ranks) backends, and the full dense spectrum at N = 1000 and 4000. Wall time and peak resident memory of each solve, every
-solve in a fresh process.
+1 and 2 ranks) backends, and the full dense spectrum at N = 1000 and 4000. Wall time and peak
+resident memory of each solve, every solve in a fresh process.
 
 Glasses (RECIPES): N = 1000 and 4000 are melted at T = 2 and minimized (FIRE, CG); N = 8000 is
 2 x 2 x 2 replicas of the 1000 glass, 108000 is 3 x 3 x 3 replicas of the 4000 glass and 864000
@@ -180,7 +180,8 @@ def write_table(results: dict) -> None:
                      f"{r['peak_rss_gb_all_ranks']:.2f} | {r['omega_min']:.4g} - {r['omega_max']:.4g} | "
                      f"{r['max_residual']:.1e} | {r['method']} |")
     md = HERE / "results" / "modes.md"
-    notes = md.read_text().split(NOTES, 1)[1] if md.exists() and NOTES in md.read_text() else "\n"
+    old = md.read_text() if md.exists() else ""
+    notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
     md.write_text("\n".join(lines) + "\n\n" + NOTES + notes)
 
 
