@@ -11,7 +11,8 @@ density 1.015, m = 1), classical, T = 1e-2 (the temperature of `lifetimes_crysta
    ``--nc-sharp``^3-cell mesh, Gaussian width ``--rel-width`` x omega (a width that shrinks with
    omega keeps the delta sharp on the scale of the frequency mismatch, which shrinks with q);
 3. broadened partners: the same directions with omega down to 1e-4, each partner's line
-   broadened by its own rate from step 1 (nearest mesh point, same branch).
+   broadened by its own rate from step 1 (nearest mesh point, same branch);
+4. convergence along [100]: other partner meshes, Gaussian widths and linewidth tables.
 
 Local exponents d ln tau / d ln omega in each regime; the MD and supercell-PT shells of the
 N = 4000 box (`lifetimes_crystal_md.json`) are plotted with the q-space curves.
@@ -86,6 +87,8 @@ def main():
     ap.add_argument("--nc-sharp", type=int, default=24)
     ap.add_argument("--rel-width", type=float, default=0.1)
     ap.add_argument("--nc-broad", type=int, default=16)
+    ap.add_argument("--nc-broad-check", type=int, default=12)
+    ap.add_argument("--nc-sharp-check", type=int, default=32)
     ap.add_argument("--out", type=Path, default=RESULTS / "lifetimes_crystal_qspace.json")
     args = ap.parse_args()
 
@@ -100,7 +103,7 @@ def main():
     t_all = time.perf_counter()
 
     # 1. thermal linewidths, and their convergence with the mesh
-    thermal = {}
+    thermal, lw = {}, {}
     for nc, width in ((args.nc_thermal, args.width_thermal),
                       (args.nc_check, args.width_thermal * args.nc_thermal / args.nc_check)):
         mesh, w, gamma, sec = thermal_rates(crystal, nc, width, args.T)
@@ -108,17 +111,14 @@ def main():
         edges = np.arange(0.0, np.nanmax(w) + 2.0, 2.0)
         mean_tau = [float(np.mean(1 / gamma[ok & (w >= a) & (w < b)])) if np.any(ok & (w >= a) & (w < b)) else None
                     for a, b in zip(edges[:-1], edges[1:])]
-        thermal[f"nc{nc}"] = {"nc": nc, "width": width, "seconds": sec, "median_gamma": float(np.median(gamma[ok])),
-                       "median_tau": float(np.median(1 / gamma[ok])), "bins": edges.tolist(),
-                       "mean_tau_per_bin": mean_tau}
-        if nc == args.nc_thermal:
-            base = (mesh, w, gamma)
+        thermal[f"nc{nc}"] = {"nc": nc, "width": width, "seconds": sec,
+                              "median_gamma": float(np.median(gamma[ok])), "median_tau": float(np.median(1 / gamma[ok])),
+                              "bins": edges.tolist(), "mean_tau_per_bin": mean_tau}
+        # acoustic modes at q = 0 have no rate: they get the smallest one (their vertices vanish anyway)
+        lw[nc] = MeshLinewidths(crystal, mesh, np.where(np.isfinite(gamma), gamma, np.nanmin(gamma)))
         print(f"thermal nc={nc}: median Gamma {thermal[f'nc{nc}']['median_gamma']:.4g}, {sec:.0f} s", flush=True)
     out["thermal"] = thermal
-    mesh_t, w_t, gamma_t = base
-    # acoustic modes at q = 0 have no rate: give them the smallest one (their vertices vanish anyway)
-    gamma_t = np.where(np.isfinite(gamma_t), gamma_t, np.nanmin(gamma_t))
-    linewidths = MeshLinewidths(crystal, mesh_t, gamma_t)
+    linewidths = lw[args.nc_thermal]
 
     # 2. sharp lines, 3. broadened partners
     sharp_mesh, broad_mesh = crystal.mesh(args.nc_sharp), crystal.mesh(args.nc_broad)
@@ -144,6 +144,30 @@ def main():
             print(key, "sharp exponents", np.round(curves[key]["sharp"]["local_exponent"], 2),
                   "broadened", np.round(curves[key]["broadened"]["local_exponent"], 2), flush=True)
     out["curves"] = curves
+
+    # 4. convergence: other meshes, widths and linewidth tables at a few frequencies ([100])
+    conv = {}
+    for bname, b in BRANCHES.items():
+        wb, ws = [1e-4, 1e-3, 1e-2], [0.03, 0.3, 3.0]
+        qb = direction_targets(crystal, DIRECTIONS["[100]"], wb, b)
+        qs = direction_targets(crystal, DIRECTIONS["[100]"], ws, b)
+        rows = {}
+        for label, nc, table in ((f"broadened, mesh {args.nc_broad}, linewidths nc{args.nc_thermal}", args.nc_broad, lw[args.nc_thermal]),
+                                 (f"broadened, mesh {args.nc_broad_check}, linewidths nc{args.nc_thermal}", args.nc_broad_check, lw[args.nc_thermal]),
+                                 (f"broadened, mesh {args.nc_broad}, linewidths nc{args.nc_check}", args.nc_broad, lw[args.nc_check])):
+            r = crystal_decay_rates(crystal, [(q, b) for q in qb], crystal.mesh(nc), args.T, partner_gamma=table)
+            rows[label] = {"omega": r.omega.tolist(), "tau": r.tau.tolist()}
+        for label, nc, rel in ((f"sharp, mesh {args.nc_sharp}, width {args.rel_width} omega", args.nc_sharp, args.rel_width),
+                               (f"sharp, mesh {args.nc_sharp_check}, width {args.rel_width} omega", args.nc_sharp_check, args.rel_width),
+                               (f"sharp, mesh {args.nc_sharp_check}, width {args.rel_width / 2} omega", args.nc_sharp_check, args.rel_width / 2)):
+            m = crystal.mesh(nc)
+            r = [crystal_decay_rates(crystal, [(q, b)], m, args.T, smearing=Smearing("gaussian", width=rel * wt))
+                 for q, wt in zip(qs, ws)]
+            rows[label] = {"omega": [float(x.omega[0]) for x in r], "tau": [float(x.tau[0]) for x in r]}
+        conv[f"{bname} [100]"] = rows
+        for label, row in rows.items():
+            print(f"{bname} [100] {label}: tau {np.round(row['tau'], 1).tolist()}", flush=True)
+    out["convergence"] = conv
     out["seconds"] = time.perf_counter() - t_all
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1))
@@ -158,10 +182,15 @@ def plot(out: dict, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 5))
     colors = {"[100]": "C0", "[110]": "C1", "[111]": "C2"}
+    g = out["thermal"][f"nc{out['args']['nc_thermal']}"]["median_gamma"]
     for key, c in out["curves"].items():
         b, d = key.split()
         ls = "-" if b == "TA" else "--"
-        ax.loglog(c["broadened"]["omega"], c["broadened"]["tau"], ls, color=colors[d], label=f"{key} broadened")
+        w, t = np.array(c["broadened"]["omega"]), np.array(c["broadened"]["tau"])
+        low = w <= 3 * g          # above, the narrow partner lines are not resolved by the mesh: thin
+        ax.loglog(w[low], t[low], ls, color=colors[d], label=f"{key} broadened")
+        ax.loglog(w[~low | (np.arange(w.size) == low.sum() - 1)], t[~low | (np.arange(w.size) == low.sum() - 1)],
+                  ls, color=colors[d], lw=0.5)
         ax.loglog(c["sharp"]["omega"], c["sharp"]["tau"], "o", ms=3, color=colors[d], mfc="none" if b == "LA" else None)
     md = RESULTS / "lifetimes_crystal_md.json"
     if md.exists():
@@ -171,9 +200,8 @@ def plot(out: dict, path: Path) -> None:
         ax.loglog([s[0] for s in m["pt"]["shells"]], [s[1] for s in m["pt"]["shells"]], "kx", ms=5,
                   label="supercell PT, same shells")
     w = np.geomspace(1e-4, 3, 10)
-    g = out["thermal"][f"nc{out['args']['nc_thermal']}"]
-    ax.axvline(g["median_gamma"], color="gray", lw=0.8, ls=":")
-    ax.loglog(w, 1e2 * (w / 1e-2) ** -2, color="gray", lw=0.8, label=r"$\propto\omega^{-2}$")
+    ax.axvline(g, color="gray", lw=0.8, ls=":", label="median rate of the thermal phonons")
+    ax.loglog(w, 1e8 * (w / 1e-4) ** -2, color="gray", lw=0.8, label=r"$\propto\omega^{-2}$")
     ax.set_xlabel(r"$\omega$")
     ax.set_ylabel(r"$\tau$")
     ax.set_title(f"FCC crystal, T = {out['T']}: q-space PT (lines: broadened partners; points: sharp lines)",

@@ -3,6 +3,8 @@
 * :mod:`glassmodes.anharmonic.lifetimes`: decay rates Gamma_k from the cubic vertex (seed 004,
   Eqs. (10)-(14)), quantum and classical, split and combine channels, joint two-mode DOS.
 * :mod:`glassmodes.anharmonic.pair_fc3`: third-order force constants of pair potentials.
+* :mod:`glassmodes.anharmonic.crystal`: the same rates for a Bravais crystal in q-space (any
+  wavevector, the continuum limit), with optionally broadened partner lines.
 * :mod:`glassmodes.anharmonic.projection`: the mode-projection file read by the plugin's
   ``compute mode/energy``, and the same projection in Python.
 * :mod:`glassmodes.anharmonic.md`: lifetimes from the energy autocorrelation of MD runs.
