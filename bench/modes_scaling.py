@@ -66,6 +66,7 @@ if modes is not None:
     print(json.dumps({"seconds": seconds, "peak_rss_gb_all_ranks": rss / 1e6, "nmodes": int(modes.eigenvalues.size),
                       "omega_min": float(modes.omega[0]), "omega_max": float(modes.omega[-1]),
                       "max_residual": float(max(info.residual_norms)), "method": info.method,
+                      "iterations": info.iterations,
                       "timings": getattr(info, "timings", None), "options": info.options}, default=str))
 """
 
@@ -139,7 +140,7 @@ def main() -> None:
     results = json.loads(out.read_text()) if out.exists() else {}
 
     def record(key, value):
-        results[key] = value
+        results[key] = {**value, "date": time.strftime("%Y-%m-%d")}
         print(key, json.dumps(value, default=str)[:400], flush=True)
         out.write_text(json.dumps(results, indent=1, default=str))
 
@@ -165,20 +166,20 @@ NOTES = "<!-- notes: kept when the table above is rewritten -->"
 
 def write_table(results: dict) -> None:
     lines = ["# Normal modes: time and memory", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores; measured {time.strftime('%Y-%m-%d')}; "
-             "every solve a fresh process.",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores; every solve a fresh process.",
              "Reproduce: `.venv/bin/python bench/modes_scaling.py` (glasses and Hessians are built first, "
              "not timed).", "",
-             "| solve | N | modes | wall (s) | peak memory, all ranks (GB) | omega range | largest residual | method |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| solve | N | modes | wall (s) | peak memory, all ranks (GB) | omega range | largest residual | method "
+             "| iterations | measured |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for key, r in results.items():
         if "error" in r:
             lines.append(f"| {key} | {r.get('natoms', '')} | failed | {r['wall_s']:.0f} | | | | "
-                         f"{r['error'].splitlines()[-1][:120]} |")
+                         f"{r['error'].splitlines()[-1][:120]} | | {r.get('date', '')} |")
             continue
         lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | {r['nmodes']} | {r['seconds']:.1f} | "
                      f"{r['peak_rss_gb_all_ranks']:.2f} | {r['omega_min']:.4g} - {r['omega_max']:.4g} | "
-                     f"{r['max_residual']:.1e} | {r['method']} |")
+                     f"{r['max_residual']:.1e} | {r['method']} | {r.get('iterations', '')} | {r.get('date', '')} |")
     md = HERE / "results" / "modes.md"
     old = md.read_text() if md.exists() else ""
     notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
