@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassmodes.anharmonic.lifetimes import LifetimeError, Smearing, _Occupation, thermal_constants
+from glassmodes.anharmonic.lifetimes import LifetimeError, RateTotals, Smearing, _Occupation, thermal_constants
 
 
 def fcc_primitive(number_density: float) -> np.ndarray:
@@ -183,7 +183,7 @@ class BravaisPairCrystal:
 
 
 @dataclass(frozen=True, eq=False)
-class CrystalLifetimes:
+class CrystalLifetimes(RateTotals):
     """Decay rates of plane-wave modes (q, branch) of a Bravais crystal.
 
     ``q`` (k, 3), ``branch`` (k,), ``omega``, ``gamma_split``, ``gamma_combine`` (k,) in the
@@ -201,15 +201,6 @@ class CrystalLifetimes:
     mesh_size: int
     seconds: float = 0.0
     stats: dict = field(default_factory=dict)
-
-    @property
-    def gamma(self) -> np.ndarray:
-        return self.gamma_split + self.gamma_combine
-
-    @property
-    def tau(self) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            return 1.0 / self.gamma
 
 
 def crystal_decay_rates(crystal: BravaisPairCrystal, targets, mesh: np.ndarray, temperature: float, *,

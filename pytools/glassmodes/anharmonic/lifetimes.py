@@ -144,8 +144,23 @@ class Smearing:
 
 
 # ---- results ------------------------------------------------------------------------------------
+class RateTotals:
+    """``gamma`` and ``tau`` of a result holding ``gamma_split`` and ``gamma_combine``."""
+
+    @property
+    def gamma(self) -> np.ndarray:
+        """Total energy decay rate ``Gamma_k``, ``rate_unit``."""
+        return self.gamma_split + self.gamma_combine
+
+    @property
+    def tau(self) -> np.ndarray:
+        """Lifetime ``1 / Gamma_k`` (time units; inf where no partner is inside the windows)."""
+        with np.errstate(divide="ignore"):
+            return 1.0 / self.gamma
+
+
 @dataclass(frozen=True, eq=False)
-class Lifetimes:
+class Lifetimes(RateTotals):
     """Decay rates of a set of modes (seed 004, Eqs. (10), (13), (14)).
 
     Attributes
@@ -198,17 +213,6 @@ class Lifetimes:
     nmodes_total: int = 0
     seconds: float = 0.0
     stats: dict = field(default_factory=dict)
-
-    @property
-    def gamma(self) -> np.ndarray:
-        """Total energy decay rate ``Gamma_k``, ``rate_unit``."""
-        return self.gamma_split + self.gamma_combine
-
-    @property
-    def tau(self) -> np.ndarray:
-        """Lifetime ``1 / Gamma_k`` (time units; inf where no partner is inside the windows)."""
-        with np.errstate(divide="ignore"):
-            return 1.0 / self.gamma
 
     @property
     def amplitude_rate(self) -> np.ndarray:
