@@ -28,6 +28,7 @@ BENCHMARKS = {
     "lifetimes-toy": ["lifetimes_toy_md.py"],
     "lifetimes-crystal": ["lifetimes_crystal.py"],
     "lifetimes-crystal-md": ["lifetimes_crystal_md.py"],
+    "lifetimes-crystal-qspace": ["lifetimes_crystal_qspace.py"],
     "lifetimes-cost": ["lifetimes_cost.py", "--N", "512", "1000"],
 }
 
