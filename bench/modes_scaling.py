@@ -10,7 +10,7 @@ spectrum contains the small box's modes with their degeneracy multiplied, so the
 exactly degenerate clusters). The Hessian is written by `write_hessian ... method analytic`.
 
     .venv/bin/python bench/modes_scaling.py [--sizes 1e4 1e5] [--dense 1000 4000] [--work DIR]
-        [--methods krylovschur lobpcg] [--ranks 1 2]
+        [--methods krylovschur lobpcg] [--ranks 1 2] [--probe-iterations 2 10]
 
 Writes bench/results/modes.md (and modes.json).
 """
@@ -52,16 +52,27 @@ write_data {data} nocoeff
 WORKER = r"""
 import json, resource, sys, time
 from mpi4py import MPI
-from glassmodes.modes import solve_modes
+from glassmodes.modes import ModeError, solve_modes
 path, backend, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 comm = MPI.COMM_WORLD if backend == "slepc" else None
 opts = {"method": sys.argv[4]} if backend == "slepc" else {}
+max_it = int(sys.argv[5]) if len(sys.argv) > 5 else None    # a probe: stop after max_it iterations
 t0 = time.perf_counter()
-modes = solve_modes(path, backend=backend, k=k if k > 0 else None, comm=comm, **opts)  # dense, k = 0: all modes
+try:
+    modes = solve_modes(path, backend=backend, k=k if k > 0 else None, comm=comm,  # dense, k = 0: all modes
+                        **opts, **({"max_it": max_it} if max_it else {}))
+    stopped = None
+except ModeError as exc:
+    if not max_it:
+        raise
+    modes, stopped = None, str(exc)
 seconds = time.perf_counter() - t0
 rss = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) if comm else \
     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-if modes is not None:
+if max_it and (comm is None or comm.rank == 0):
+    print(json.dumps({"max_it": max_it, "seconds": seconds, "peak_rss_gb_all_ranks": rss / 1e6,
+                      "converged": stopped is None, "stopped": stopped}))
+elif modes is not None:
     info = modes.info
     print(json.dumps({"seconds": seconds, "peak_rss_gb_all_ranks": rss / 1e6, "nmodes": int(modes.eigenvalues.size),
                       "omega_min": float(modes.omega[0]), "omega_max": float(modes.omega[-1]),
@@ -107,10 +118,11 @@ def glass(n: int, work: Path) -> Path:
     return hessian
 
 
-def solve(hessian: Path, backend: str, k: int, nprocs: int, work: Path, method: str = "krylovschur") -> dict:
+def solve(hessian: Path, backend: str, k: int, nprocs: int, work: Path, method: str = "krylovschur",
+          max_it: int | None = None) -> dict:
     worker = work / "solve_worker.py"
     worker.write_text(WORKER)
-    cmd = [sys.executable, str(worker), str(hessian), backend, str(k), method]
+    cmd = [sys.executable, str(worker), str(hessian), backend, str(k), method, *([str(max_it)] if max_it else [])]
     if backend == "slepc":
         cmd = [str(Path(sys.executable).with_name("mpirun")), "-np", str(nprocs), *cmd]
     t = time.perf_counter()
@@ -132,6 +144,9 @@ def main() -> None:
     ap.add_argument("--ranks", type=int, nargs="*", default=[1, 2], help="SLEPc rank counts")
     ap.add_argument("--methods", nargs="*", default=["krylovschur", "lobpcg"], help="SLEPc eigensolvers")
     ap.add_argument("--no-sparse", action="store_true", help="skip the sparse (SuperLU) backend")
+    ap.add_argument("--probe-iterations", type=int, nargs=2, metavar=("A", "B"),
+                    help="also run each SLEPc solve stopped after A and after B iterations: time per "
+                         "iteration, setup time and the iteration count of the full solve")
     ap.add_argument("--work", default="/tmp/gm-modes-bench")
     args = ap.parse_args()
     work = Path(args.work)
@@ -158,6 +173,9 @@ def main() -> None:
                 tag = "slepc" if method == "krylovschur" else f"slepc-{method}"
                 record(f"{tag} np={nprocs} N={meta['natoms']}",
                        {**solve(h, "slepc", K, nprocs, work, method), "natoms": meta["natoms"]})
+                if args.probe_iterations:
+                    a, b = (solve(h, "slepc", K, nprocs, work, method, m) for m in args.probe_iterations)
+                    record(f"probe {tag} np={nprocs} N={meta['natoms']}", {"natoms": meta["natoms"], "runs": [a, b]})
     write_table(results)
 
 
@@ -172,7 +190,11 @@ def write_table(results: dict) -> None:
              "| solve | N | modes | wall (s) | peak memory, all ranks (GB) | omega range | largest residual | method "
              "| iterations | measured |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    probes = []
     for key, r in results.items():
+        if key.startswith("probe "):
+            probes.append((key[len("probe "):], r))
+            continue
         if "error" in r:
             lines.append(f"| {key} | {r.get('natoms', '')} | failed | {r['wall_s']:.0f} | | | | "
                          f"{r['error'].splitlines()[-1][:120]} | | {r.get('date', '')} |")
@@ -180,6 +202,25 @@ def write_table(results: dict) -> None:
         lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | {r['nmodes']} | {r['seconds']:.1f} | "
                      f"{r['peak_rss_gb_all_ranks']:.2f} | {r['omega_min']:.4g} - {r['omega_max']:.4g} | "
                      f"{r['max_residual']:.1e} | {r['method']} | {r.get('iterations', '')} | {r.get('date', '')} |")
+    if probes:
+        lines += ["", "Where the time goes: the same solve stopped after A and after B iterations (`--probe-iterations "
+                  "A B`): the time of the early iterations and the setup (load, symmetrize, preconditioner) by "
+                  "difference; the full solve's mean time per iteration = (its wall time - setup) / its iterations.",
+                  "", "| solve | N | stopped after | wall (s) | time per early iteration (s) | setup (s) | iterations "
+                  "of the full solve | its mean time per iteration (s) | peak memory (GB) | measured |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for key, r in probes:
+            (a, b), full = r["runs"], results.get(key, {})
+            if "error" in a or "error" in b:
+                lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | failed | | | | | | {r.get('date', '')} |")
+                continue
+            per = (b["seconds"] - a["seconds"]) / (b["max_it"] - a["max_it"])
+            setup = a["seconds"] - a["max_it"] * per
+            its = full.get("iterations")
+            mean = f"{(full['seconds'] - setup) / its:.2f}" if its else ""
+            lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | {a['max_it']}, {b['max_it']} | "
+                         f"{a['seconds']:.1f}, {b['seconds']:.1f} | {per:.2f} | {setup:.1f} | {its or ''} | {mean} | "
+                         f"{max(a['peak_rss_gb_all_ranks'], b['peak_rss_gb_all_ranks']):.2f} | {r.get('date', '')} |")
     md = HERE / "results" / "modes.md"
     old = md.read_text() if md.exists() else ""
     notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
