@@ -10,7 +10,7 @@ spectrum contains the small box's modes with their degeneracy multiplied, so the
 exactly degenerate clusters). The Hessian is written by `write_hessian ... method analytic`.
 
     .venv/bin/python bench/modes_scaling.py [--sizes 1e4 1e5] [--dense 1000 4000] [--work DIR]
-        [--methods krylovschur lobpcg] [--ranks 1 2] [--probe-iterations 2 10]
+        [--methods krylovschur lobpcg] [--ranks 1 2] [--probe-iterations 2 10 [--probe-only]]
 
 Writes bench/results/modes.md (and modes.json).
 """
@@ -147,6 +147,7 @@ def main() -> None:
     ap.add_argument("--probe-iterations", type=int, nargs=2, metavar=("A", "B"),
                     help="also run each SLEPc solve stopped after A and after B iterations: time per "
                          "iteration, setup time and the iteration count of the full solve")
+    ap.add_argument("--probe-only", action="store_true", help="only the probes of the SLEPc solves")
     ap.add_argument("--work", default="/tmp/gm-modes-bench")
     args = ap.parse_args()
     work = Path(args.work)
@@ -166,13 +167,14 @@ def main() -> None:
         n = int(size)
         h = glass(n, work)
         meta = json.loads(Path(str(h) + ".json").read_text())
-        if n <= args.skip_sparse_above and not args.no_sparse:
+        if n <= args.skip_sparse_above and not (args.no_sparse or args.probe_only):
             record(f"sparse N={meta['natoms']}", {**solve(h, "sparse", K, 1, work), "natoms": meta["natoms"]})
         for method in args.methods:
             for nprocs in args.ranks:
                 tag = "slepc" if method == "krylovschur" else f"slepc-{method}"
-                record(f"{tag} np={nprocs} N={meta['natoms']}",
-                       {**solve(h, "slepc", K, nprocs, work, method), "natoms": meta["natoms"]})
+                if not args.probe_only:
+                    record(f"{tag} np={nprocs} N={meta['natoms']}",
+                           {**solve(h, "slepc", K, nprocs, work, method), "natoms": meta["natoms"]})
                 if args.probe_iterations:
                     a, b = (solve(h, "slepc", K, nprocs, work, method, m) for m in args.probe_iterations)
                     record(f"probe {tag} np={nprocs} N={meta['natoms']}", {"natoms": meta["natoms"], "runs": [a, b]})
