@@ -145,8 +145,8 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=["krylovschur", "lobpcg"], help="SLEPc eigensolvers")
     ap.add_argument("--no-sparse", action="store_true", help="skip the sparse (SuperLU) backend")
     ap.add_argument("--probe-iterations", type=int, nargs=2, metavar=("A", "B"),
-                    help="also run each SLEPc solve stopped after A and after B iterations: time per "
-                         "iteration, setup time and the iteration count of the full solve")
+                    help="also run each SLEPc solve stopped after A and after B iterations: the time per "
+                         "early iteration and the setup time")
     ap.add_argument("--probe-only", action="store_true", help="only the probes of the SLEPc solves")
     ap.add_argument("--work", default="/tmp/gm-modes-bench")
     args = ap.parse_args()
