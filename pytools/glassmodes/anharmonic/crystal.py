@@ -41,7 +41,8 @@ fluctuation-dissipation relation ``Gamma_k = S_F(w_k) / (2 kT)`` gives, over ord
 the rate above (``F_s = F_c = kT w_k/(w_l w_m)`` on the energy shell, the anti-resonant term
 ``L(w_k + w_l + w_m)`` vanishes). A sound wave of frequency far below its partners' linewidths
 (w tau_th << 1: the hydrodynamic, Akhiezer regime) sees ``L(w_k + w_l - w_m) ~ L(0)`` for the
-pairs ``m ~ l`` while ``|V|^2 ~ w_k^2``: Gamma ~ w^2 (docs/lifetimes.md, section 4).
+pairs ``m ~ l`` while ``|V|^2 ~ w_k^2``: Gamma ~ w^2 (docs/lifetimes.md, "Crystals in q-space";
+measured in bench/results/lifetimes.md, section 4).
 """
 
 from __future__ import annotations
