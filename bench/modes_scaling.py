@@ -81,6 +81,53 @@ elif modes is not None:
                       "timings": getattr(info, "timings", None), "options": info.options}, default=str))
 """
 
+# the preconditioner of the SLEPc LOBPCG path, built and applied once without an eigensolver: time
+# and resident memory of each step (what N = 10^6 needs before any eigenvector block is allocated)
+SETUP_WORKER = r"""
+import json, resource, sys, time
+from mpi4py import MPI
+from petsc4py import PETSc
+comm = PETSc.COMM_WORLD
+def rss():    # GB, current and peak, summed over the ranks
+    cur = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
+    return comm.tompi4py().allreduce(cur) / 1e9, comm.tompi4py().allreduce(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1e6
+out, t = {}, time.perf_counter()
+A = PETSc.Mat().create(comm=comm)
+A.setType(PETSc.Mat.Type.AIJ)
+A.setBlockSize(3)
+A.load(PETSc.Viewer().createBinary(sys.argv[1], "r", comm=comm))
+out["load_s"], (out["rss_after_load_gb"], _) = time.perf_counter() - t, rss()
+T = [A.createVecRight() for _ in range(3)]
+lo, hi = T[0].getOwnershipRange()
+for a in range(3):
+    idx = list(range(lo + (a - lo) % 3, hi, 3))
+    T[a].setValues(idx, [1.0] * len(idx))
+    T[a].assemble()
+    T[a].normalize()
+A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=T, comm=comm))
+pc = PETSc.PC().create(comm=comm)
+pc.setType(PETSc.PC.Type.GAMG)
+pc.setOperators(A)
+t = time.perf_counter()
+pc.setUp()
+out["gamg_setup_s"], (out["rss_after_setup_gb"], out["peak_rss_gb"]) = time.perf_counter() - t, rss()
+x, y = A.createVecs()
+x.setRandom()
+t = time.perf_counter()
+for _ in range(5):
+    pc.apply(x, y)
+out["gamg_apply_s"] = (time.perf_counter() - t) / 5
+t = time.perf_counter()
+for _ in range(5):
+    A.mult(x, y)
+out["matmult_s"] = (time.perf_counter() - t) / 5
+out["nnz"] = A.getInfo()["nz_used"]
+out["ranks"] = comm.getSize()
+if comm.getRank() == 0:
+    print(json.dumps(out))
+"""
+
 
 def lammps_run(deck: str, work: Path, nprocs: int = 1) -> None:
     (work / "deck.in").write_text(deck)
@@ -135,6 +182,16 @@ def solve(hessian: Path, backend: str, k: int, nprocs: int, work: Path, method: 
     return r
 
 
+def setup_probe(hessian: Path, nprocs: int, work: Path) -> dict:
+    worker = work / "setup_worker.py"
+    worker.write_text(SETUP_WORKER)
+    cmd = [str(Path(sys.executable).with_name("mpirun")), "-np", str(nprocs), sys.executable, str(worker), str(hessian)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    if proc.returncode:
+        return {"error": (proc.stdout + proc.stderr)[-1500:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=float, nargs="*", default=[1e4, 1e5])
@@ -148,6 +205,9 @@ def main() -> None:
                     help="also run each SLEPc solve stopped after A and after B iterations: the time per "
                          "early iteration and the setup time")
     ap.add_argument("--probe-only", action="store_true", help="only the probes of the SLEPc solves")
+    ap.add_argument("--setup-probe", action="store_true",
+                    help="also load each matrix and build its GAMG preconditioner without an eigensolver "
+                         "(time, memory, one application)")
     ap.add_argument("--work", default="/tmp/gm-modes-bench")
     args = ap.parse_args()
     work = Path(args.work)
@@ -167,6 +227,9 @@ def main() -> None:
         n = int(size)
         h = glass(n, work)
         meta = json.loads(Path(str(h) + ".json").read_text())
+        if args.setup_probe:
+            for nprocs in args.ranks:
+                record(f"setup np={nprocs} N={meta['natoms']}", {**setup_probe(h, nprocs, work), "natoms": meta["natoms"]})
         if n <= args.skip_sparse_above and not (args.no_sparse or args.probe_only):
             record(f"sparse N={meta['natoms']}", {**solve(h, "sparse", K, 1, work), "natoms": meta["natoms"]})
         for method in args.methods:
@@ -192,10 +255,13 @@ def write_table(results: dict) -> None:
              "| solve | N | modes | wall (s) | peak memory, all ranks (GB) | omega range | largest residual | method "
              "| iterations | measured |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    probes = []
+    probes, setups = [], []
     for key, r in results.items():
         if key.startswith("probe "):
             probes.append((key[len("probe "):], r))
+            continue
+        if key.startswith("setup "):
+            setups.append((key, r))
             continue
         if "error" in r:
             lines.append(f"| {key} | {r.get('natoms', '')} | failed | {r['wall_s']:.0f} | | | | "
@@ -223,6 +289,21 @@ def write_table(results: dict) -> None:
             lines.append(f"| {key.split(' N=')[0]} | {r['natoms']} | {a['max_it']}, {b['max_it']} | "
                          f"{a['seconds']:.1f}, {b['seconds']:.1f} | {per:.2f} | {setup:.1f} | {its or ''} | {mean} | "
                          f"{max(a['peak_rss_gb_all_ranks'], b['peak_rss_gb_all_ranks']):.2f} | {r.get('date', '')} |")
+    if setups:
+        lines += ["", "The LOBPCG preconditioner alone (`--setup-probe`): the matrix loaded and GAMG built and applied "
+                  "without an eigensolver; memory summed over the ranks.", "",
+                  "| ranks | N | nonzeros | load (s) | memory after load (GB) | GAMG setup (s) | memory after setup "
+                  "(GB) | peak (GB) | one GAMG application (s) | one product D x (s) | measured |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for key, r in setups:
+            if "error" in r:
+                lines.append(f"| {key.split()[1]} | {r['natoms']} | failed: {r['error'].splitlines()[-1][:100]} "
+                             f"| | | | | | | | {r.get('date', '')} |")
+                continue
+            lines.append(f"| {r['ranks']} | {r['natoms']} | {r['nnz']:.3g} | {r['load_s']:.3g} | "
+                         f"{r['rss_after_load_gb']:.2f} | {r['gamg_setup_s']:.3g} | {r['rss_after_setup_gb']:.2f} | "
+                         f"{r['peak_rss_gb']:.2f} | {r['gamg_apply_s']:.3g} | {r['matmult_s']:.3g} | "
+                         f"{r.get('date', '')} |")
     md = HERE / "results" / "modes.md"
     old = md.read_text() if md.exists() else ""
     notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
