@@ -112,12 +112,13 @@ def test_mpi_split_of_pivots_in_process(random_system):
 
 
 @pytest.mark.mpi
-def test_rates_identical_on_one_and_two_ranks(mpirun, tmp_path):
+def test_rates_identical_on_1_2_and_4_ranks(mpirun, tmp_path):
     out = {}
-    for n in (1, 2):
+    for n in (1, 2, 4):
         mpirun(n, TESTS / "mpi_scripts" / "lifetimes_ranks.py", tmp_path / f"g{n}.npy")
         out[n] = np.load(tmp_path / f"g{n}.npy")
-    np.testing.assert_allclose(out[2], out[1], rtol=1e-12, atol=1e-15)
+    for n in (2, 4):
+        np.testing.assert_allclose(out[n], out[1], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(out[1][1][::2], out[1][0][::2], rtol=1e-11)
 
 
@@ -367,17 +368,18 @@ def test_compute_matches_python_projection(glass):
 
 
 @pytest.mark.mpi
-def test_compute_identical_on_one_and_two_ranks(glass, mpirun, tmp_path):
+def test_compute_identical_on_1_2_and_4_ranks(glass, mpirun, tmp_path):
     d = glass["dir"]
     out = {}
-    for n in (1, 2):
+    for n in (1, 2, 4):
         path = tmp_path / f"E{n}.npy"
         mpirun(n, TESTS / "mpi_scripts" / "mode_energy_ranks.py", d / "state.data", d / "modes.proj", path)
         out[n] = np.load(path)
     scale = out[1].max()
-    assert np.max(np.abs(out[1][:2] - out[2][:2])) <= 1e-12 * scale     # same configuration, atoms migrated
-    assert np.max(np.abs(out[2][0] - out[2][1])) <= 1e-13 * scale
-    assert np.max(np.abs(out[1][2] - out[2][2])) <= 1e-9 * scale       # 20 NVE steps
+    for n in (2, 4):
+        assert np.max(np.abs(out[1][:2] - out[n][:2])) <= 1e-12 * scale     # same configuration, atoms migrated
+        assert np.max(np.abs(out[n][0] - out[n][1])) <= 1e-13 * scale
+        assert np.max(np.abs(out[1][2] - out[n][2])) <= 1e-9 * scale       # 20 NVE steps
     proj = read_mode_projection(d / "modes.proj")
     from glassmodes.lammps_session import open_lammps
 
