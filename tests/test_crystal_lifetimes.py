@@ -8,7 +8,7 @@ import pytest
 from glassmodes.anharmonic import LifetimeError, Smearing, decay_rates
 from glassmodes.anharmonic.crystal import BravaisPairCrystal, MeshLinewidths, crystal_decay_rates, fcc_primitive
 from glassmodes.anharmonic.pair_fc3 import IPLSmooth, PairCubicTensor
-from glassmodes.modes import solve_modes
+from glassmodes.modes import degenerate_groups, solve_modes
 from glassmodes.modes.models import make_hessian, neighbor_pairs, pair_hessian
 
 # seed 004's monodisperse crystal: ipl/smooth 12 1 2.5 powers all, FCC at number density 1.015
@@ -32,8 +32,7 @@ def shell_sums(omega, gamma, rtol=1e-7):
     """(frequency, summed rate, size) per group of degenerate modes: basis independent."""
     o = np.argsort(omega)
     omega, gamma = omega[o], gamma[o]
-    cut = np.flatnonzero(np.diff(omega) > rtol * omega[1:]) + 1
-    return [(w[0], g.sum(), w.size) for w, g in zip(np.split(omega, cut), np.split(gamma, cut))]
+    return [(omega[g[0]], gamma[g].sum(), g.size) for g in degenerate_groups(omega, rtol)]
 
 
 @pytest.mark.parametrize("limit", ["classical", "quantum"])

@@ -237,6 +237,7 @@ def crystal_decay_rates(crystal: BravaisPairCrystal, targets, mesh: np.ndarray, 
     if partner_gamma is not None and limit != "classical":
         raise LifetimeError("partner_gamma (broadened partners) is derived for the classical limit only")
     kT, hb = thermal_constants(crystal.units, temperature, limit, hbar, kB)
+    occ = _Occupation(limit, kT, hb if limit == "quantum" else None, np.zeros(0))
     mesh = np.atleast_2d(np.asarray(mesh, dtype=float))
     w_mesh, eps_mesh = crystal.phonons(mesh)
     if omega_min is None:
@@ -263,11 +264,8 @@ def crystal_decay_rates(crystal: BravaisPairCrystal, targets, mesh: np.ndarray, 
             wl = np.where(wp > omega_min, wp, 1.0)[:, :, None]
             wm = np.where(wpp > omega_min, wpp, 1.0)[:, None, :]
             if smearing is not None:
-                # occupation factors over the (s', s'') pairs: index l in wl's entries, m in wm's after them
-                occ = _Occupation(limit, kT, hb if limit == "quantum" else None,
-                                  np.concatenate([wl.ravel(), wm.ravel()]))
-                il, im = np.arange(wl.size).reshape(wl.shape), wl.size + np.arange(wm.size).reshape(wm.shape)
-                Fs, Fc = occ.split(il, im), occ.combine(il, im)
+                xl, xm = occ.level(wl), occ.level(wm)
+                Fs, Fc = occ.split_of(xl, xm), occ.combine_of(xl, xm)
                 ds = smearing.kernel(wk - wl - wm, smearing.width)
                 dc = smearing.kernel(wk + wl - wm, smearing.width)
             else:

@@ -292,21 +292,25 @@ class _Occupation:
         self.limit = limit
         self.kT = kT
         self.hbar = hbar
-        if limit == "quantum":
-            self.n = 1.0 / np.expm1(hbar * omega / kT)
-        else:
-            self.inv = kT / omega    # classical n * hbar
+        self.x = self.level(omega)
+
+    def level(self, w):
+        """Per mode: the occupation n (quantum) or its classical limit times hbar, kT / w."""
+        return 1.0 / np.expm1(self.hbar * w / self.kT) if self.limit == "quantum" else self.kT / w
+
+    def split_of(self, xl, xm):
+        """F_s from the levels of l and m (broadcastable)."""
+        return self.hbar * (1.0 + xl + xm) if self.limit == "quantum" else xl + xm
+
+    def combine_of(self, xl, xm):
+        return self.hbar * (xl - xm) if self.limit == "quantum" else xl - xm
 
     def split(self, l, m):
         """Index arrays (broadcastable) -> F_s."""
-        if self.limit == "quantum":
-            return self.hbar * (1.0 + self.n[l] + self.n[m])
-        return self.inv[l] + self.inv[m]
+        return self.split_of(self.x[l], self.x[m])
 
     def combine(self, l, m):
-        if self.limit == "quantum":
-            return self.hbar * (self.n[l] - self.n[m])
-        return self.inv[l] - self.inv[m]
+        return self.combine_of(self.x[l], self.x[m])
 
 
 # ---- the contraction interface ------------------------------------------------------------------
