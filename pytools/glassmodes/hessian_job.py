@@ -6,6 +6,7 @@ of an ``mpirun`` (each rank calls :func:`write_hessian_job` with the same argume
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,25 @@ from pathlib import Path
 from glassmodes.lammps_session import open_lammps
 
 _KEYWORDS = ("method", "mass", "delta", "ftol", "fcheck", "range", "symmetrize")
+_DATA_HEADER = re.compile(r"^\s*\d+\s+atoms\s*$")
+
+
+def is_data_file(path: Path) -> bool:
+    """Whether ``path`` looks like a LAMMPS data file (an ``N atoms`` line in its header)."""
+    try:
+        with open(path, "r", errors="replace") as fh:
+            for _, line in zip(range(40), fh):
+                if _DATA_HEADER.match(line.split("#", 1)[0]):
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def find_forcefield(data: Path) -> Path | None:
+    """The force-field file that ``glassmodes prepare`` wrote beside a data file, if any."""
+    candidate = data.with_suffix(".ff")
+    return candidate if candidate.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,12 @@ class HessianJob:
         ``write_hessian`` keywords (method, mass, delta, ftol, fcheck, range, symmetrize).
     minimize : str or None
         A ``minimize`` argument string run before writing (e.g. "0 1e-12 10000 100000").
+    fc3_output : Path or None
+        Also write the third-order force constants (``write_fc3``, same keywords but the
+        fd-only ones) to this name in the same LAMMPS run.
+
+    A data file without ``forcefield`` takes the ``.ff`` file beside it (written by
+    ``glassmodes prepare``); without one it is an error that says so.
     """
 
     source: Path
@@ -42,26 +68,41 @@ class HessianJob:
     group: str = "all"
     keywords: dict | None = None
     minimize: str | None = None
+    fc3_output: Path | None = None
 
     def commands(self) -> list[str]:
-        if not self.source.is_file():
-            raise FileNotFoundError(f"{self.source}: no such file")
+        source = Path(self.source)
+        if not source.is_file():
+            raise FileNotFoundError(f"{source}: no such file")
         kw = dict(self.keywords or {})
         unknown = set(kw) - set(_KEYWORDS)
         if unknown:
             raise ValueError(f"unknown write_hessian keywords {sorted(unknown)}; known: {_KEYWORDS}")
-        if self.forcefield is None:
-            lines = [f"include {shlex.quote(str(self.source))}"]
+        forcefield = self.forcefield
+        if forcefield is None and is_data_file(source):
+            forcefield = find_forcefield(source)
+            if forcefield is None:
+                raise ValueError(
+                    f"{source} is a LAMMPS data file and no force field was given: pass --forcefield FILE "
+                    f"(units/atom_style/pair_style lines, a line `read_data`, then pair_coeff/pair_modify/neighbor "
+                    f"lines), or keep the {source.with_suffix('.ff').name} that `glassmodes prepare` writes beside it")
+        if forcefield is None:
+            lines = [f"include {shlex.quote(str(source))}"]
         else:
-            ff = self.forcefield.read_text().splitlines()
+            forcefield = Path(forcefield)
+            if not forcefield.is_file():
+                raise FileNotFoundError(f"{forcefield}: no such force-field file")
+            ff = forcefield.read_text().splitlines()
             if not any(l.split()[:1] == ["read_data"] for l in ff):
-                raise ValueError(f"{self.forcefield}: needs a line `read_data` marking where the data file goes")
-            lines = [f"read_data {shlex.quote(str(self.source))}" if l.split()[:1] == ["read_data"] else l
+                raise ValueError(f"{forcefield}: needs a line `read_data` marking where the data file goes")
+            lines = [f"read_data {shlex.quote(str(source))}" if l.split()[:1] == ["read_data"] else l
                      for l in ff]
         if self.minimize:
             lines += ["min_style cg", f"minimize {self.minimize}"]
         args = " ".join(f"{k} {v}" for k, v in kw.items())
         lines.append(f"write_hessian {self.group} {shlex.quote(str(self.output))} {args}".rstrip())
+        if self.fc3_output is not None:
+            lines.append(f"write_fc3 {self.group} {shlex.quote(str(self.fc3_output))} {args}".rstrip())
         return lines
 
 

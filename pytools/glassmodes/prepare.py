@@ -117,24 +117,24 @@ def register_model(model: Model) -> Model:
 
 
 for _m in (
-    Model("ka", "ka.in", "Kob & Andersen, PRE 51, 4626 (1995), named in the thesis (001); "
-          "protocol of the thesis Ch. 2", 1000, composition=("fraction", "xA"),
+    Model("ka", "ka.in", "Kob & Andersen, Phys. Rev. E 51, 4626 (1995); protocol of Kapteijns, "
+          "PhD thesis (Univ. of Amsterdam), Ch. 2", 1000, composition=("fraction", "xA"),
           notes="lj/cut with shift: the force jumps at r_c as in the original model"),
-    Model("thesis-ipl10-3d", "thesis-ipl10.in", "thesis (001) Ch. 2-3: binary r^-10, 3D", 1000,
+    Model("thesis-ipl10-3d", "thesis-ipl10.in", "Kapteijns, PhD thesis, Ch. 2-3 (Kapteijns, Bouchbinder, Lerner, PRL 121, 055501 (2018)): binary r^-10, 3D", 1000,
           settings={"dim": "3", "density": "0.82"}, locked=("dim",),
           composition=("fraction", "xS")),
-    Model("thesis-ipl10-2d", "thesis-ipl10.in", "thesis (001) Ch. 2: binary r^-10, 2D", 1600,
+    Model("thesis-ipl10-2d", "thesis-ipl10.in", "Kapteijns, PhD thesis, Ch. 2 (Kapteijns, Bouchbinder, Lerner, PRL 121, 055501 (2018)): binary r^-10, 2D", 1600,
           settings={"dim": "2", "density": "0.86"}, locked=("dim",),
           composition=("fraction", "xS")),
-    Model("poly", "poly.in", "seed 002 (Khomenko et al.) and the thesis (001) POLY model: "
-          "polydisperse r^-12, 3D", 1500, sizes=("smin", "smax"), eps_na="eps_na",
+    Model("poly", "poly.in", "Khomenko, Reichman, Zamponi (2020, arXiv:2012.07998) and the POLY model of "
+          "Kapteijns' thesis: polydisperse r^-12, 3D", 1500, sizes=("smin", "smax"), eps_na="eps_na",
           notes="hybrid MD + swap MC; default equilibration short of the papers' for T <= 0.07"),
-    Model("seed003-2d", "seed003-2d.in", "seed 003 (Kumar, Procaccia, Singh): polydisperse "
+    Model("seed003-2d", "seed003-2d.in", "Kumar, Procaccia, Singh (2021, arXiv:2102.12368): polydisperse "
           "r^-12, 2D", 1000, sizes=("smin", "smax"), eps_na="eps_na",
           notes="exact smoothing coefficients instead of the printed rounded ones; N 1000 (paper 4000)"),
-    Model("seed004-ipl12", "seed004-ipl12.in", "seed 004 (Mizuno, Mossa et al.): binary r^-12 "
+    Model("seed004-ipl12", "seed004-ipl12.in", "Mizuno, Tong, Ikeda, Mossa (2020, arXiv:2006.15082): binary r^-12 "
           "with shifted-force cutoff, 3D", 4000, composition=("fraction", "x1")),
-    Model("seed000-mlj", "seed000-mlj.in", "seed 000 (Xiang et al.): binary modified LJ, 3D",
+    Model("seed000-mlj", "seed000-mlj.in", "Xiang, Patinet, Volz, Zhou (2022, arXiv:2206.05402): binary modified LJ, 3D",
           1000, composition=("ratio", "ratio"),
           notes="LJ parameters from the cited literature; NPT 500 t0 instead of 18067 t0"),
 ):
@@ -489,6 +489,7 @@ def run_sample(request: Request, seed: int, out_dir: str | os.PathLike, comm=Non
     out_dir = Path(out_dir)
     stem = sample_stem(request.model.name, request.n, seed)
     data, meta_path, log = out_dir / f"{stem}.data", out_dir / f"{stem}.json", out_dir / f"{stem}.log"
+    ff_path = out_dir / f"{stem}.ff"
     rank = 0 if comm is None else comm.Get_rank()
     nprocs = 1 if comm is None else comm.Get_size()
 
@@ -541,10 +542,19 @@ def run_sample(request: Request, seed: int, out_dir: str | os.PathLike, comm=Non
         "glassmodes_version": __version__,
         "parameters": request.variables,
         "data_file": data.name,
+        "forcefield_file": ff_path.name,
+        "forcefield": forcefield_lines(request.model.deck_path(),
+                                       {**request.variables, "N": str(request.n), "seed": str(int(seed))}),
         "log_file": log.name,
         "notes": request.model.notes,
     }
     if rank == 0:
+        header = (f"# Force field of {stem}.data ({request.model.name}), written by glassmodes prepare.\n"
+                  f"# Use: glassmodes hessian {stem}.data -o H   (found automatically beside the data file)\n"
+                  f"#  or: glassmodes hessian {stem}.data --forcefield {stem}.ff -o H\n"
+                  "# In a LAMMPS deck: these lines in this order, with the data file on the read_data line.\n")
+        with atomic_output(ff_path) as tmp:
+            tmp.write_text(header + "\n".join(meta["forcefield"]) + "\n")
         with atomic_output(meta_path) as tmp:
             tmp.write_text(json.dumps(meta, indent=2) + "\n")
     return meta
@@ -596,23 +606,46 @@ def prepare(model: Model | str, n: int | None = None, seed: int = 1, samples: in
     return metas
 
 
+_SETUP_COMMANDS = ("units", "dimension", "atom_style", "atom_modify", "boundary", "pair_style")
+_AFTER_COMMANDS = ("pair_modify", "neighbor", "neigh_modify")
+
+
+def forcefield_lines(deck: str | os.PathLike, variables: dict[str, str]) -> list[str]:
+    """The force-field file of a prepared sample: set-up lines, a line ``read_data``, the rest.
+
+    The layout of ``glassmodes hessian --forcefield`` and ``is-trajectory --forcefield``
+    (:class:`glassmodes.hessian_job.HessianJob`): ``units``, ``dimension``, ``atom_style``,
+    ``atom_modify``, ``boundary`` and ``pair_style`` (the deck's lines with the sample's
+    parameters), the marker ``read_data`` (the data file holds masses and pair coefficients,
+    ``write_data ... pair ij``), then ``pair_modify``, ``neighbor`` and ``neigh_modify``.
+    """
+    before, after = [], []
+    for words in _commands(Path(deck), variables):
+        if words[0] in _SETUP_COMMANDS:
+            before.append(shlex.join(words))
+        elif words[0] in _AFTER_COMMANDS:
+            after.append(shlex.join(words))
+    return [*before, "read_data", *after]
+
+
+def sample_forcefield(meta: dict) -> list[str]:
+    """:func:`forcefield_lines` of a sample's metadata (stored there by glassmodes >= 0.2)."""
+    if "forcefield" in meta:
+        return list(meta["forcefield"])
+    variables = {**meta["parameters"], "N": str(meta["N"]), "seed": str(meta["seed"])}
+    return forcefield_lines(meta["deck"], variables)
+
+
 def sample_commands(meta_path: str | os.PathLike) -> list[str]:
     """LAMMPS commands that read a prepared sample back with its potential (plugin loaded).
 
-    ``units``, ``dimension``, ``atom_style``, ``atom_modify``, ``pair_style`` (the deck's line with
-    the sample's parameters), ``read_data`` (the file holds the pair coefficients) and
-    ``pair_modify``; then e.g. ``write_hessian all H``.
+    :func:`sample_forcefield` with its ``read_data`` line pointing at the sample's data file;
+    then e.g. ``write_hessian all H``.
     """
     meta_path = Path(meta_path)
     meta = json.loads(meta_path.read_text())
-    variables = {**meta["parameters"], "N": str(meta["N"]), "seed": str(meta["seed"])}
-    before, after = [], []
-    for words in _commands(Path(meta["deck"]), variables):
-        if words[0] in ("units", "dimension", "atom_style", "atom_modify", "boundary", "pair_style"):
-            before.append(shlex.join(words))
-        elif words[0] == "pair_modify":
-            after.append(shlex.join(words))
-    return [*before, f"read_data {shlex.quote(str(meta_path.parent / meta['data_file']))}", *after]
+    data = shlex.quote(str(meta_path.parent / meta["data_file"]))
+    return [f"read_data {data}" if line == "read_data" else line for line in sample_forcefield(meta)]
 
 
 def _summary(meta: dict) -> str:

@@ -424,6 +424,33 @@ class _Accumulators:
         return [self.gs, self.gc, self.js, self.jc, self.ps, self.pc]
 
 
+class _TimeLeft:
+    """Progress lines with the share of the work done, the elapsed time and the time left.
+
+    ``work``: the estimated cost of each item; a line at most every ``every`` seconds (and at
+    the last item).
+    """
+
+    def __init__(self, work, progress, what: str, every: float = 5.0):
+        self.cum = np.cumsum(np.asarray(work, dtype=float))
+        self.progress, self.what, self.every = progress, what, every
+        self.t0 = self.last = time.perf_counter()
+
+    def done(self, i: int) -> None:
+        if not self.progress or self.cum.size == 0:
+            return
+        now = time.perf_counter()
+        last = i == self.cum.size - 1
+        if not last and now - self.last < self.every:
+            return
+        self.last = now
+        frac = self.cum[i] / self.cum[-1]
+        elapsed = now - self.t0
+        left = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
+        self.progress(f"lifetimes: {self.what} {i + 1}/{self.cum.size}, {100 * frac:.0f}% of the work, "
+                      f"{elapsed:.0f} s elapsed" + ("" if last else f", about {left:.0f} s left"))
+
+
 class _Engine:
     def __init__(self, w, E, contractor, occ, smearing, sig, block, chunk, progress):
         self.w = w
@@ -471,7 +498,10 @@ class _Engine:
         n = w.size
         c = self.win
         blocks = [pivots[i:i + q] for i in range(0, pivots.size, q)]
-        t0 = time.perf_counter()
+        # work of a block ~ its columns (parents above 2 w_y): for the time-left estimate
+        work = np.array([max(1, n - int(np.searchsorted(w, 2 * w[Y[0]] - c * self.sig_max, "left"))) * Y.size
+                         for Y in blocks], dtype=float)
+        eta = _TimeLeft(work, self.progress, "pivot block")
         for ib, Y in enumerate(blocks):
             vals = con.stack(E, Y)
             slabs = con.slabs(vals)
@@ -490,9 +520,7 @@ class _Engine:
                 self.flops_spmm += 2.0 * Y.size * con.nblocks * con.d**2 * (c1 - c0)
                 for iy, y in enumerate(Y):
                     self._triple_band(int(y), Bc[iy], c0, c1)
-            if self.progress and (ib % 10 == 0 or ib == len(blocks) - 1):
-                self.progress(f"lifetimes: pivot block {ib + 1}/{len(blocks)} "
-                              f"({time.perf_counter() - t0:.1f} s)")
+            eta.done(ib)
 
     def _subchunks(self, c0: int, c1: int, smax: float):
         """Split columns [c0, c1) so that each piece spans at most one window in frequency (the
@@ -552,7 +580,7 @@ class _Engine:
         w, E, con, q = self.w, self.E, self.con, self.block
         n = w.size
         blocks = [targets[i:i + q] for i in range(0, targets.size, q)]
-        t0 = time.perf_counter()
+        eta = _TimeLeft([K.size for K in blocks], self.progress, "target block")
         for ib, K in enumerate(blocks):
             vals = con.stack(E, K)
             slabs = con.slabs(vals)
@@ -566,9 +594,7 @@ class _Engine:
                 self.flops_spmm += 2.0 * K.size * con.nblocks * con.d**2 * (c1 - c0)
                 for ik, k in enumerate(K):
                     self._direct_band(int(k), Bc[ik], c0, c1)
-            if self.progress and (ib % 10 == 0 or ib == len(blocks) - 1):
-                self.progress(f"lifetimes: target block {ib + 1}/{len(blocks)} "
-                              f"({time.perf_counter() - t0:.1f} s)")
+            eta.done(ib)
 
     def _direct_band(self, k: int, B: np.ndarray, c0: int, c1: int) -> None:
         """Columns m in [c0, c1): split rows l with w_l ~ w_k - w_m, combine rows l with w_l ~ w_m - w_k."""

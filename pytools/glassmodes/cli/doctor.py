@@ -1,6 +1,14 @@
 """Check the installation: versions, and live tests of the plugin, PETSc/SLEPc and OVITO.
 
-Each check runs in its own process; the exit status is the number of failed checks.
+Examples:
+  glassmodes doctor
+  glassmodes doctor --skip ovito
+
+Required: LAMMPS with the plugin (tested under mpirun -np 2), NumPy, SciPy, h5py, matplotlib.
+Optional: PETSc/SLEPc (petsc4py, slepc4py: `glassmodes modes --backend slepc`; `make setup`
+builds them) and OVITO (`glassmodes render`). Each check runs in its own process. The exit
+status is the number of failed checks; an optional part that is not installed is reported and
+does not count as a failure (one that is installed but broken does).
 """
 
 from __future__ import annotations
@@ -71,7 +79,8 @@ def _versions() -> list[str]:
         try:
             rows.append(f"{pkg} {md.version(pkg)}")
         except md.PackageNotFoundError:
-            rows.append(f"{pkg} MISSING")
+            optional = pkg in ("petsc4py", "slepc4py", "ovito")
+            rows.append(f"{pkg} {'not installed (optional)' if optional else 'MISSING'}")
     try:
         rows.append(f"plugin {plugin_path()}")
     except FileNotFoundError as exc:
@@ -93,6 +102,19 @@ def _check(name: str, code: str, ranks: int, tmp: Path) -> bool:
     return ok
 
 
+# optional checks: name -> (modules that must be importable, what is missing without them)
+OPTIONAL = {
+    "petsc": (("petsc4py", "slepc4py"), "glassmodes modes --backend slepc (build them with `make setup`)"),
+    "ovito": (("ovito",), "glassmodes render and the OVITO modifier (pip install the pinned ovito)"),
+}
+
+
+def _missing(modules) -> list[str]:
+    import importlib.util
+
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
 def run(args) -> int:
     for row in _versions():
         print(row)
@@ -100,6 +122,16 @@ def run(args) -> int:
     failures = 0
     with tempfile.TemporaryDirectory(prefix="glassmodes-doctor-") as tmp:
         for name, code, ranks in checks:
-            if name not in args.skip:
-                failures += not _check(name, code, ranks, Path(tmp))
+            if name in args.skip:
+                print(f"[skipped] {name}")
+                continue
+            if name in OPTIONAL:
+                modules, needed_for = OPTIONAL[name]
+                missing = _missing(modules)
+                if missing:
+                    print(f"[optional, not installed] {name}: {', '.join(missing)} missing; needed only for "
+                          f"{needed_for}")
+                    continue
+            failures += not _check(name, code, ranks, Path(tmp))
+    print("all checks passed" if failures == 0 else f"{failures} check(s) FAILED")
     return failures

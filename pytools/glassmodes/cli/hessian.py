@@ -1,9 +1,15 @@
-"""Write the Hessian of a LAMMPS deck or data file (serial, or under mpirun with --np).
+"""Write the Hessian (and optionally the third-order force constants) of a LAMMPS deck or data file.
 
 Examples:
-  glassmodes hessian glass.in -o H                      # the deck leaves a minimized system
+  glassmodes hessian glasses/seed004-ipl12-N500-s1.data -o H         # a glass from glassmodes prepare
+  glassmodes hessian glasses/seed004-ipl12-N500-s1.data -o H --fc3 F3 --np 2
+  glassmodes hessian glass.in -o H                                   # a deck that leaves a minimized system
   glassmodes hessian glass.data --forcefield ka.ff -o H --np 4 --method fd
-The force-field file holds the lines around a line `read_data` (units, atom_style, pair_style ...).
+
+A data file needs its force field: the .ff file that glassmodes prepare writes beside it is found
+automatically; otherwise give --forcefield FILE, a file with the set-up lines (units, atom_style,
+pair_style ...), a line `read_data`, then the lines that follow it (pair_coeff, pair_modify,
+neighbor ...). Serial, or under mpirun with --np.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from glassmodes.lammps_session import venv_mpirun
 def add_arguments(parser) -> None:
     parser.add_argument("source", type=Path, help="LAMMPS input deck, or data file with --forcefield")
     parser.add_argument("-o", "--output", type=Path, required=True, help="Hessian file to write")
-    parser.add_argument("--forcefield", type=Path, help="force-field lines for a data file")
+    parser.add_argument("--forcefield", type=Path,
+                        help="force-field file for a data file (default: the .ff file beside it)")
+    parser.add_argument("--fc3", type=Path, metavar="FILE",
+                        help="also write the third-order force constants (write_fc3) to FILE")
     parser.add_argument("--group", default="all", help="LAMMPS group whose rows/columns are written")
     parser.add_argument("--method", choices=["auto", "analytic", "fd"], default="auto")
     parser.add_argument("--mass", choices=["yes", "no"], default="yes",
@@ -47,6 +56,6 @@ def run(args) -> int:
     if args.no_fcheck:
         keywords["fcheck"] = "no"
     job = HessianJob(source=args.source, output=args.output, forcefield=args.forcefield,
-                     group=args.group, keywords=keywords, minimize=args.minimize)
+                     group=args.group, keywords=keywords, minimize=args.minimize, fc3_output=args.fc3)
     write_hessian_job(job, log=args.log)
     return 0

@@ -1,8 +1,16 @@
 """Prepare glass samples of the papers' models with their LAMMPS decks (inputs/*.in).
 
+Examples:
+  glassmodes prepare --list
+  glassmodes prepare seed004-ipl12 --n 500 --seed 1 --out tour/glasses
+  glassmodes prepare thesis-ipl10-2d --n 1600 --seed 1 --samples 10 --out glasses --np 2
+  glassmodes prepare ka --n 1000 --check
+
 Runs the model's deck for seeds S .. S+K-1 and writes, per sample, DIR/<model>-N<n>-s<seed>.data
-(LAMMPS data file of the minimized glass), .json (metadata: model, N, seed, density, energy per
-particle, largest residual force, wall time, LAMMPS version, parameters) and .log.
+(LAMMPS data file of the minimized glass), .ff (its force field: the lines that read it back
+into LAMMPS, found by `glassmodes hessian` beside the data file), .json (metadata: model, N,
+seed, density, energy per particle, largest residual force, wall time, LAMMPS version,
+parameters, force field) and .log.
 Deck parameters are changed with --set NAME=VALUE (e.g. --set rate=1e-2 --set t_equil=50);
 --list shows the models and their parameters. Input is checked before any run starts.
 """
@@ -17,7 +25,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--n", type=int, default=None, help="number of particles (default: the model's)")
     parser.add_argument("--seed", type=int, default=1, help="first random seed (default 1)")
     parser.add_argument("--samples", type=int, default=1, help="number of samples K (default 1)")
-    parser.add_argument("--out", default=None, help="output folder (created if missing)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="output folder (created if missing); required unless --list or --check")
     parser.add_argument("--np", type=int, default=1, help="MPI ranks per sample (mpirun; default 1)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a deck parameter (repeatable)")
@@ -55,7 +64,7 @@ def run(args) -> int:
               f"types {req.type_counts}, core packing fraction {req.core_packing:.3f}: ok")
         return 0
     if not args.out:
-        raise ValueError("--out DIR is required")
+        raise ValueError("--out DIR is required (the folder for the data, .ff, .json and .log files)")
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     prepare(args.model, n=args.n, seed=args.seed, samples=args.samples, out_dir=args.out,
             np_ranks=args.np, overrides=overrides, progress=progress)
