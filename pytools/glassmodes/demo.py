@@ -50,7 +50,9 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
              temperature: float = 1e-3, pr_threshold: float = 0.2, smearing_width: float = 0.05,
              progress=_progress) -> Path:
     """Run every stage into folder ``out``; returns the path of ``report.html``."""
-    from glassmodes.analysis import ModeStatistics, participation_ratio, qlm_mask
+    from glassmodes.analysis import CATEGORY_LABELS, ModeStatistics, classify_four, participation_ratio, qlm_bound
+    from glassmodes.analysis.classify import HYBRIDIZED, LOCALIZED, QUASI_LOCALIZED
+    from glassmodes.anharmonic.report import save_lifetimes_plot
     from glassmodes.anharmonic.lifetimes import Smearing, compute_lifetimes
     from glassmodes.fc3 import read_fc3
     from glassmodes.html_report import Report
@@ -113,19 +115,24 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
 
     def analysis():
         analysis_dir.mkdir(exist_ok=True)
-        stats = ModeStatistics(preset="xiang", pr_threshold=pr_threshold, bins=40)
+        stats = ModeStatistics(preset="xiang", pr_threshold=pr_threshold, bins=40, phonon=True)
         stats.compute(modes_file)
         figures = stats.save_plots(analysis_dir)
         summary = stats.summary()
-        return (stats, figures, summary), (f"{summary['qlm_count']} QLMs (PR < {pr_threshold}), "
+        cat = summary["categories"]
+        return (stats, figures, summary), (f"{summary['qlm_count']} QLMs ({summary['qlm_rule']}); "
+                                           f"{cat['hybridized']} hybridized and {cat['high-frequency localized']} "
+                                           f"high-frequency localized modes (PR < {pr_threshold:g}, not QLMs); "
                                            f"{len(figures)} figures")
 
     stats, figures, summary = stages.run(
         "participation ratio, QLMs, vDOS",
-        f"glassmodes analyze {q(str(modes_file))} --plot --pr-threshold {pr_threshold} --bins 40 "
+        f"glassmodes analyze {q(str(modes_file))} --plot --phonon --pr-threshold {pr_threshold} --bins 40 "
         f"--out {q(str(analysis_dir))}", analysis)
-    pr = participation_ratio(modes.vectors, modes.dimension, masses=modes.atoms["mass"])
-    qlm = np.flatnonzero(qlm_mask(modes.omega, pr, pr_threshold))
+    pr = participation_ratio(modes.vectors, modes.dimension)   # as in the mode file and analyze
+    categories = classify_four(modes.omega, pr, pr_threshold, complete_spectrum=True).labels
+    qlm = np.flatnonzero(categories == QUASI_LOCALIZED)        # soft and localized: qlm_mask's rule
+    qlm_rule = f"PR < {pr_threshold:g} and {qlm_bound(modes.omega, pr, pr_threshold)[1]}"
 
     # 5. lifetimes of every mode (classical perturbation theory)
     lifetimes_png = out / "lifetimes.png"
@@ -133,7 +140,8 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     def lifetimes():
         lt = compute_lifetimes(modes, read_fc3(fc3), temperature, limit="classical",
                                smearing=Smearing("gaussian", width=smearing_width))
-        _plot_lifetimes(lt, lifetimes_png, pr, pr_threshold)
+        save_lifetimes_plot(lifetimes_png, lt, categories=categories, pr_threshold=pr_threshold,
+                            title=f"{model}, N = {modes.natoms}")
         tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
         np.savetxt(out / "lifetimes.csv",
                    np.column_stack([lt.modes, lt.omega, lt.gamma_split, lt.gamma_combine, tau]),
@@ -143,7 +151,8 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
 
     lt = stages.run("three-phonon lifetimes",
                     f"glassmodes lifetimes {q(str(modes_file))} {q(str(fc3))} --T {temperature:g} --classical "
-                    f"--smearing gaussian --width {smearing_width:g}",
+                    f"--smearing gaussian --width {smearing_width:g} -o {q(str(out / 'lifetimes.csv'))} "
+                    f"--plot {q(str(lifetimes_png))} --pr-threshold {pr_threshold:g}",
                     lifetimes)
 
     # 6. the softest QLM, rendered
@@ -161,49 +170,51 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
                f"constants written by the LAMMPS plugin; every vibrational mode, its participation ratio "
                f"and its classical three-phonon lifetime at T = {temperature:g}."),
         stages=stages.stages)
-    report.add_figure(picture, f"Softest quasi-localized mode (mode {softest}, omega = "
+    kind = "quasi-localized mode" if qlm.size else "mode of lowest PR among the softest 5% (no QLM found)"
+    report.add_figure(picture, f"Softest {kind} (mode {softest}, omega = "
                                f"{modes.omega[softest]:.4f} {modes.omega_unit}, PR = {pr[softest]:.3f}): "
                                f"arrows on the top 10% participating particles, colored by |e_i|^2")
     for fig in figures:
-        report.add_figure(fig, Path(fig).stem.replace("_", " "))
-    report.add_figure(lifetimes_png, f"Lifetimes tau = 1/Gamma at T = {temperature:g} (classical limit)")
+        report.add_figure(fig, _CAPTIONS.get(Path(fig).stem, Path(fig).stem.replace("_", " ")))
+    report.add_figure(lifetimes_png, f"Three-phonon lifetimes tau_k = 1/Gamma_k (left axis) and energy decay "
+                                     f"rates Gamma_k (right axis) at T = {temperature:g} (classical limit), "
+                                     f"modes colored by category (QLM: {qlm_rule})")
     tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
     tau_of = dict(zip(lt.modes.tolist(), tau.tolist()))
     rows = [[int(k), float(modes.omega[k]), float(pr[k]), float(pr[k] * modes.natoms), float(tau_of.get(int(k), np.nan))]
             for k in qlm]
-    report.add_table(f"Quasi-localized modes (PR < {pr_threshold})",
-                     ["mode", f"omega ({modes.omega_unit})", "PR", "N PR (participating particles)",
-                      f"tau ({_time_unit(lt.rate_unit)})"], rows,
-                     note="Modes counted from 0 in ascending frequency, translations excluded.")
+    header = ["mode", f"omega ({modes.omega_unit})", "PR", "N PR (participating particles)",
+              f"tau ({_time_unit(lt.rate_unit)})"]
+    report.add_table(f"Quasi-localized modes (QLMs): {qlm_rule}", header, rows,
+                     note="Soft and localized. Modes counted from 0 in ascending frequency, translations excluded.")
+    other = [[CATEGORY_LABELS[c], int(np.sum(categories == c)),
+              f"{modes.omega[categories == c].min():.3g} .. {modes.omega[categories == c].max():.3g}"
+              if np.any(categories == c) else "-"] for c in (HYBRIDIZED, LOCALIZED)]
+    report.add_table(f"Other modes with PR < {pr_threshold:g} (not QLMs)",
+                     ["category", "modes", f"omega range ({modes.omega_unit})"], other,
+                     note="Hybridized: inside the band of extended modes (above omega_QVM); high-frequency "
+                          "localized: above the highest extended mode (Xiang et al.'s categories).")
     report.add_table("Summary", ["quantity", "value"],
                      [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
-                      for k, v in summary.items() if k in ("samples", "modes_counted", "qlm_count", "power_law",
-                                                           "qlm_criterion")])
+                      for k, v in summary.items() if k in ("samples", "modes_counted", "qlm_count", "qlm_rule",
+                                                           "categories", "power_law", "qlm_criterion", "debye")])
     path = report.write(out / "report.html")
     progress(f"wrote {path} (total {sum(s.seconds for s in stages.stages):.1f} s)")
     return path
 
 
+_CAPTIONS = {
+    "pr_vs_omega": "Participation ratio against frequency (log-log), every mode colored by category; QLM = "
+                   "PR below the threshold and omega below omega_QVM (the lowest mode with PR above it)",
+    "vdos": "vDOS g(omega) per non-zero mode; the power-law fit is drawn only from 50 modes in its window "
+            "(a 1000-particle sample has too few soft modes: see the summary's power_law)",
+    "reduced_vdos": "Reduced vDOS g(omega)/omega^2 against the Debye level 3/omega_D^3 from the sound speeds "
+                    "(estimated from the lowest transverse and longitudinal plane waves)",
+    "cumulative_over_omega5": "C(omega)/omega^5, C(omega) the fraction of non-zero modes below omega: a plateau "
+                              "where g ~ omega^4",
+}
+
+
 def _time_unit(rate_unit: str) -> str:
     """The time unit of a rate unit written 1/<time>."""
     return rate_unit[2:] if rate_unit.startswith("1/") else f"1/({rate_unit})"
-
-
-def _plot_lifetimes(lt, path: Path, pr: np.ndarray, pr_threshold: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
-    fig, ax = plt.subplots(figsize=(5.2, 3.9))
-    loc = pr[lt.modes] < pr_threshold
-    ax.loglog(lt.omega[~loc], tau[~loc], ".", ms=3, color="0.4", label="extended modes")
-    ax.loglog(lt.omega[loc], tau[loc], "o", ms=4, color="tab:red", label=f"QLMs (PR < {pr_threshold})")
-    ax.set_xlabel(f"omega ({lt.omega_unit})")
-    ax.set_ylabel(f"tau = 1/Gamma ({_time_unit(lt.rate_unit)})")
-    ax.set_title(f"three-phonon lifetimes, T = {lt.temperature:g}, {lt.limit}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
