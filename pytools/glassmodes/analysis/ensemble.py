@@ -555,7 +555,7 @@ class ModeStatistics:
         w, pr, cat = self.scatter
         return plot_pr_vs_omega(w, pr, self._omega_unit, pr_threshold=self.criterion.pr_threshold,
                                 categories=cat, omega_qvm=self.omega_qvm[0], omega_max_qlm=self.omega_max_qlm,
-                                mean=(self.vdos.centers, self.mean_pr), phonon=self.omega_ph,
+                                mean=(self.vdos.centers, self.mean_pr, self._counts), phonon=self.omega_ph,
                                 title=self._caption(), ax=ax)
 
     def plot_vdos(self, ax=None):
@@ -582,7 +582,8 @@ class ModeStatistics:
         from glassmodes.analysis.plots import plot_cumulative
 
         return plot_cumulative(self._edges[1:], self.cumulative, self._omega_unit,
-                               omega_complete=self._omega_complete, title=self._caption(), ax=ax)
+                               omega_complete=self._omega_complete, phonon=self.omega_ph, title=self._caption(),
+                               ax=ax)
 
     def save_plots(self, folder, prefix: str = "") -> list:
         """Write the four standard figures as PNG files in ``folder``; returns their paths."""

@@ -66,10 +66,10 @@ def plot_pr_vs_omega(omega, pr, omega_unit: str, pr_threshold: float | None = No
         scatter_categories(ax, omega[keep], pr[keep], np.asarray(categories)[keep])
     else:
         ax.scatter(omega[keep], pr[keep], s=4, color="black", alpha=0.7, lw=0)
-    if mean is not None:
-        x, y = mean
-        ok = np.isfinite(y)
-        ax.plot(np.asarray(x)[ok], np.asarray(y)[ok], color="tab:orange", lw=1.2, zorder=3, label="bin mean PR")
+    if mean is not None:   # (centers, mean PR[, counts]): bins with fewer than 5 modes left out
+        x, y = np.asarray(mean[0]), np.asarray(mean[1])
+        ok = np.isfinite(y) & (np.asarray(mean[2]) >= 5 if len(mean) > 2 else True)
+        ax.plot(x[ok], y[ok], color="tab:orange", lw=1.0, zorder=2.5, label="bin mean PR (bins of >= 5 modes)")
     if pr_threshold is not None:
         ax.axhline(pr_threshold, ls="--", color="black", lw=0.8, zorder=1, label=f"PR = {pr_threshold:g}")
     if omega_max_qlm is not None:
@@ -86,7 +86,7 @@ def plot_pr_vs_omega(omega, pr, omega_unit: str, pr_threshold: float | None = No
     ax.set_xlabel(rf"angular frequency $\omega$ [{omega_unit}]")
     ax.set_ylabel("participation ratio PR [dimensionless]")
     _title(ax, title)
-    ax.legend(loc="lower right", **_LEGEND)
+    ax.legend(loc="lower center", **_LEGEND)
     return ax
 
 
@@ -96,6 +96,14 @@ def _mark(ax, omega_complete, phonon=None):
     if phonon is not None and math.isfinite(phonon):
         ax.axvline(phonon, color="tab:purple", lw=1, ls=(0, (1, 2)),
                    label=rf"first phonon band $\omega_{{\rm ph}}$ = {phonon:.3g}")
+
+
+def _with_errors(ax, x, y, counts, label) -> None:
+    """Points with Poisson error bars (relative error 1/sqrt(count) per bin), clipped above zero."""
+    rel = 1.0 / np.sqrt(np.maximum(np.asarray(counts, dtype=float), 1.0))
+    lower = np.minimum(y * rel, 0.95 * y)
+    ax.errorbar(x, y, yerr=(lower, y * rel), fmt="o-", ms=3, color="black", lw=1, elinewidth=0.7, capsize=0,
+                label=label + " (Poisson errors)")
 
 
 def _note(ax, text: str, y: float = 0.03) -> None:
@@ -114,12 +122,14 @@ def plot_vdos(vdos, omega_unit: str, fit=None, omega_complete=None, phonon=None,
     ax = _axes(ax)
     x, g = vdos.centers, vdos.g
     ok = g > 0
-    ax.loglog(x[ok], g[ok], "o-", ms=3, color="black", lw=1, label=r"$g(\omega)$ (per mode, $\int g\,d\omega = 1$)")
+    _with_errors(ax, x[ok], g[ok], vdos.counts[ok], r"$g(\omega)$ (per mode, $\int g\,d\omega = 1$)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     if ok.any():
         first = np.flatnonzero(ok)[: max(3, ok.sum() // 5)]
         a = np.exp(np.mean(np.log(g[first]) - guide * np.log(x[first])))
         x0, x1 = x[ok].min(), x[ok].max()
-        xx = np.array([x0, x0 * (x1 / x0) ** 0.5])  # over the lower half (log) of the range
+        xx = np.array([x0, x0 * (x1 / x0) ** 0.3])  # over the lowest 30 % (log) of the range
         ax.loglog(xx, a * xx ** guide, "--", color="gray", lw=1,
                   label=rf"$\propto\omega^{{{guide:g}}}$ guide (not a fit)")
     if fit is not None:
@@ -132,14 +142,14 @@ def plot_vdos(vdos, omega_unit: str, fit=None, omega_complete=None, phonon=None,
             ax.loglog(xx, fit.amplitude * xx ** fit.beta, "-", color="tab:red", lw=1.5,
                       label=(rf"ML fit $\beta$ = {fit.beta:.2f} [{fit.beta_ci[0]:.2f}, {fit.beta_ci[1]:.2f}] ({pct}%)"
                              f"\nover {window}: {size}"))
-        else:
-            _note(ax, f"no power-law fit drawn: {size} in the window {window}\n"
-                      f"(fewer than {min_fit_modes}; more samples or a larger N needed)")
+        else:   # said in the legend, as a line without a handle
+            ax.plot([], [], " ", label=f"no power-law fit drawn: {size} in the\nwindow {window}, fewer than "
+                                       f"{min_fit_modes} (more samples or a larger N needed)")
     _mark(ax, omega_complete, phonon)
     ax.set_xlabel(rf"angular frequency $\omega$ [{omega_unit}]")
     ax.set_ylabel(rf"vDOS $g(\omega)$ [({omega_unit})$^{{-1}}$]")
     _title(ax, title)
-    ax.legend(loc="upper left", **_LEGEND)
+    ax.legend(loc="lower center", **_LEGEND)
     return ax
 
 
@@ -153,7 +163,7 @@ def plot_reduced_vdos(vdos, omega_unit: str, omega_complete=None, phonon=None, d
     ax = _axes(ax)
     x, r = vdos.centers, vdos.reduced
     ok = vdos.g > 0
-    ax.plot(x[ok], r[ok], "o-", ms=3, color="black", lw=1, label=r"$g(\omega)/\omega^2$")
+    _with_errors(ax, x[ok], r[ok], vdos.counts[ok], r"$g(\omega)/\omega^2$")
     if debye is not None:
         ax.axhline(debye["level"], color="tab:blue", lw=1.2, ls="--",
                    label=(rf"Debye level $3/\omega_D^3$ = {debye['level']:.3g} ($\omega_D$ = {debye['omega_D']:.3g})"
@@ -172,18 +182,29 @@ def plot_reduced_vdos(vdos, omega_unit: str, omega_complete=None, phonon=None, d
     return ax
 
 
-def plot_cumulative(omega, cumulative, omega_unit: str, omega_complete=None, title: str | None = None, ax=None):
+def plot_cumulative(omega, cumulative, omega_unit: str, omega_complete=None, phonon=None, title: str | None = None,
+                    ax=None):
     """C(omega)/omega^5, ``C(omega) = int_0^omega g`` the fraction of modes below omega: a plateau
-    (at A/5) where ``g = A omega^4`` (Kapteijns, thesis, Fig. 2.4)."""
+    (at A/5) where ``g = A omega^4`` (Kapteijns, thesis, Fig. 2.4). With the first phonon band
+    known, the axis stops at 4 omega_ph (the plateau is a low-frequency feature)."""
     ax = _axes(ax)
     omega, c = np.asarray(omega), np.asarray(cumulative)
     ok = c > 0
-    ax.loglog(omega[ok], c[ok] / omega[ok] ** 5, "o-", ms=3, color="black", lw=1, label=r"$C(\omega)/\omega^5$")
-    _mark(ax, omega_complete)
+    shown = ok
+    if phonon is not None and math.isfinite(phonon) and np.any(ok & (omega <= 4 * phonon)):
+        shown = ok & (omega <= 4 * phonon)
+    label = r"$C(\omega)/\omega^5$" + (rf" (up to 4$\omega_{{\rm ph}}$)" if shown.sum() < ok.sum() else "")
+    ax.loglog(omega[shown], c[shown] / omega[shown] ** 5, "o-", ms=3, color="black", lw=1, label=label)
+    _mark(ax, omega_complete, phonon)
     _note(ax, r"$C(\omega) = \int_0^\omega g(\omega')\,d\omega'$: fraction of the non-zero modes below $\omega$"
               "\n" r"plateau $A/5$ where $g = A\,\omega^4$; points at the upper bin edges", y=0.03)
     ax.set_xlabel(rf"angular frequency $\omega$ [{omega_unit}]")
     ax.set_ylabel(rf"$C(\omega)/\omega^5$ [({omega_unit})$^{{-5}}$]")
+    if shown.any() and omega[shown].max() / omega[shown].min() < 100:   # few decades: plain tick labels
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     _title(ax, title)
     ax.legend(loc="upper right", **_LEGEND)
     return ax
