@@ -220,7 +220,8 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
 
     pipeline = mode_pipeline(modes, k, data=data, select=True, select_fraction=select, arrows="selected",
                              arrow_scale=arrow_scale, arrow_coloring="uniform", center_core=True,
-                             particle_scale=1.0, context_scale=1.0, context_transparency=0.0)   # radii set below, from the structure's own
+                             particle_scale=1.0, context_scale=1.0,   # radii set below, from the structure's own
+                             context_transparency=0.0)
     mod = pipeline.modifiers[-1].delegate   # the ModeModifier inside OVITO's PythonModifier wrapper
     mod.vector_vis.width = arrow_width
     mod.vector_vis.color = tuple(float(c) for c in arrow_color)
@@ -309,7 +310,7 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
             modifier=coloring, title="|e_i|\u00b2", alignment=QtCore.Qt.AlignmentFlag.AlignRight
             | QtCore.Qt.AlignmentFlag.AlignVCenter, orientation=QtCore.Qt.Orientation.Vertical,
             legend_size=0.4, font_size=0.07, font_family="DejaVu Sans", text_color=(0.0, 0.0, 0.0),
-            format_string="%.2g", offset_x=-0.02, background_enabled=True, background_color=(1.0, 1.0, 1.0)))
+            format_string="%.2g", offset_x=-0.04, background_enabled=True, background_color=(1.0, 1.0, 1.0)))
     renderer = TachyonRenderer(antialiasing=antialiasing, ambient_occlusion=False, shadows=False)
     n_frames = 1
     if animate:
@@ -334,14 +335,11 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
 def _render_animation(vp, output: Path, size, background, renderer, frames: int, fps: int) -> None:
     """Frames 0..frames-1 of the scene: a GIF assembled with Pillow, other formats by OVITO's encoder.
 
-    Written atomically (a temporary file beside ``output``, renamed when complete).
+    Written atomically (:func:`glassmodes.io.atomic.atomic_output`).
     """
-    import tempfile
+    from glassmodes.io.atomic import atomic_output
 
-    folder = output.resolve().parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=output.suffix, dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(output, suffix=output.suffix) as tmp:
         if output.suffix.lower() == ".gif":
             from PIL import Image
 
@@ -351,14 +349,15 @@ def _render_animation(vp, output: Path, size, background, renderer, frames: int,
                 images.append(Image.fromarray(_qimage_rgb(img)))
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
                            duration=int(round(1000 / fps)), loop=0)
-        else:
-            vp.render_anim(filename=tmp, size=size, fps=fps, background=background, renderer=renderer,
-                           range=(0, frames - 1))
-        os.replace(tmp, output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        else:   # OVITO picks the encoder from the suffix: render under the name without ".part"
+            video = tmp.with_suffix("")
+            try:
+                vp.render_anim(filename=str(video), size=size, fps=fps, background=background, renderer=renderer,
+                               range=(0, frames - 1))
+                os.replace(video, tmp)
+            finally:
+                if video.exists():
+                    video.unlink()
 
 
 def _qimage_rgb(img) -> np.ndarray:
