@@ -181,10 +181,10 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
                                      f"modes colored by category (QLM: {qlm_rule})")
     tau = 1.0 / (lt.gamma_split + lt.gamma_combine)
     tau_of = dict(zip(lt.modes.tolist(), tau.tolist()))
-    rows = [[int(k), float(modes.omega[k]), float(pr[k]), float(pr[k] * modes.natoms), float(tau_of.get(int(k), np.nan))]
-            for k in qlm]
+    rows = [[int(k), float(modes.omega[k]), float(pr[k]), float(pr[k] * modes.natoms),
+             1.0 / float(tau_of.get(int(k), np.nan)), float(tau_of.get(int(k), np.nan))] for k in qlm]
     header = ["mode", f"omega ({modes.omega_unit})", "PR", "N PR (participating particles)",
-              f"tau ({_time_unit(lt.rate_unit)})"]
+              f"decay rate Gamma ({lt.rate_unit})", f"lifetime 1/Gamma ({_time_unit(lt.rate_unit)})"]
     report.add_table(f"Quasi-localized modes (QLMs): {qlm_rule}", header, rows,
                      note="Soft and localized. Modes counted from 0 in ascending frequency, translations excluded.")
     other = [[CATEGORY_LABELS[c], int(np.sum(categories == c)),

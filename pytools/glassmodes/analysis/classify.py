@@ -82,7 +82,7 @@ def criterion(preset: str | None = "xiang", pr_threshold: float | None = None) -
         c = PRESETS[preset]
     except KeyError:
         raise ValueError(f"unknown QLM preset {preset!r}; known: {sorted(PRESETS)}") from None
-    if pr_threshold is not None:
+    if pr_threshold is not None and float(pr_threshold) != c.pr_threshold:
         c = QLMCriterion(c.name, float(pr_threshold), c.four_categories, c.reference + " (threshold changed)")
     return c
 

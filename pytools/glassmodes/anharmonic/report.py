@@ -211,7 +211,7 @@ def plot_lifetimes(res, categories=None, pr_threshold: float | None = None, titl
         head = f"{title}\n{head}"
     ax.set_title(head, fontsize=8, loc="left")
     leg_title = None if pr_threshold is None else f"categories at PR < {pr_threshold:g}"
-    ax.legend(loc="lower left", title=leg_title, title_fontsize=7, **_LEGEND)
+    ax.legend(loc="upper right", title=leg_title, title_fontsize=7, **_LEGEND)
     return ax
 
 
