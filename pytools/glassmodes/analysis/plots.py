@@ -169,12 +169,15 @@ def plot_reduced_vdos(vdos, omega_unit: str, omega_complete=None, phonon=None, d
                    label=(rf"Debye level $3/\omega_D^3$ = {debye['level']:.3g} ($\omega_D$ = {debye['omega_D']:.3g})"
                           f"\nfrom $c_T$ = {debye['c_t']:.3g}, $c_L$ = {debye['c_l']:.3g}"))
         _note(ax, r"$3/\omega_D^3 = (c_L^{-3} + 2 c_T^{-3})/(6\pi^2 n)$, $n = N/V$; $g$ per non-zero mode"
-                  "\n" + debye["source"].replace("; ", "\n"), y=0.03)
+                  "\n" + debye["source"].replace("; ", "\n") + "\naxis from 1% of the Debye level (band edge cut)",
+              y=0.03)
     else:
         _note(ax, "no Debye level drawn: sound speeds unknown\n(analyze --phonon, or --c-t and --c-l)", y=0.03)
     _mark(ax, omega_complete, phonon)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    if debye is not None:   # the interest is the low-frequency excess over the Debye level
+        ax.set_ylim(bottom=0.01 * debye["level"])
     ax.set_xlabel(rf"angular frequency $\omega$ [{omega_unit}]")
     ax.set_ylabel(rf"reduced vDOS $g(\omega)/\omega^2$ [({omega_unit})$^{{-3}}$]")
     _title(ax, title)
