@@ -98,6 +98,16 @@ def _mark(ax, omega_complete, phonon=None):
                    label=rf"first phonon band $\omega_{{\rm ph}}$ = {phonon:.3g}")
 
 
+def plain_log_ticks(axis, dense: bool = False) -> None:
+    """Tick labels of a log axis spanning few decades as plain numbers (1, 2, 5, 10, 20, ...; 0.02);
+    ``dense`` (an axis of about one decade) labels 2, 3, 4, 6, 8 times the powers of ten too."""
+    from matplotlib.ticker import FuncFormatter
+
+    digits = "23468" if dense else "25"
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}".lstrip("0.")[:1] in digits else ""))
+
+
 def _with_errors(ax, x, y, counts, label) -> None:
     """Points with Poisson error bars (relative error 1/sqrt(count) per bin), clipped above zero."""
     rel = 1.0 / np.sqrt(np.maximum(np.asarray(counts, dtype=float), 1.0))
@@ -204,10 +214,7 @@ def plot_cumulative(omega, cumulative, omega_unit: str, omega_complete=None, pho
     ax.set_xlabel(rf"angular frequency $\omega$ [{omega_unit}]")
     ax.set_ylabel(rf"$C(\omega)/\omega^5$ [({omega_unit})$^{{-5}}$]")
     if shown.any() and omega[shown].max() / omega[shown].min() < 100:   # few decades: plain tick labels
-        from matplotlib.ticker import FuncFormatter
-
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
+        plain_log_ticks(ax.xaxis)
     _title(ax, title)
     ax.legend(loc="upper right", **_LEGEND)
     return ax

@@ -174,12 +174,12 @@ def plot_lifetimes(res, categories=None, pr_threshold: float | None = None, titl
 
     Returns the Axes; the right axis (``Gamma_k = 1/tau_k``, ``rate_unit``) is a secondary axis of it.
     """
-    from glassmodes.analysis.plots import _LEGEND, scatter_categories
+    from glassmodes.analysis.plots import _LEGEND, plain_log_ticks, scatter_categories
 
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(5.8, 4.4), constrained_layout=True)
+        _, ax = plt.subplots(figsize=(5.8, 5.2), constrained_layout=True)
     omega, tau = np.asarray(res.omega, float), np.asarray(res.tau, float)
     ok = np.isfinite(tau) & (tau > 0) & (omega > 0)
     time_unit = res.rate_unit[2:] if res.rate_unit.startswith("1/") else f"1/({res.rate_unit})"
@@ -206,12 +206,17 @@ def plot_lifetimes(res, categories=None, pr_threshold: float | None = None, titl
 
     right = ax.secondary_yaxis("right", functions=(inverse, inverse))
     right.set_ylabel(rf"energy decay rate $\Gamma_k$ [{res.rate_unit}]")
+    span = tau[ok].max() / tau[ok].min() if ok.any() else np.inf
+    if span < 300:   # few decades: plain tick labels on both axes
+        plain_log_ticks(ax.yaxis, dense=span < 20)
+        plain_log_ticks(right.yaxis, dense=span < 20)
     head = f"{res.limit} three-phonon lifetimes, T = {res.temperature:g}, {res.smearing.describe()}"
     if title:
         head = f"{title}\n{head}"
     ax.set_title(head, fontsize=8, loc="left")
     leg_title = None if pr_threshold is None else f"categories at PR < {pr_threshold:g}"
-    ax.legend(loc="upper right", title=leg_title, title_fontsize=7, **_LEGEND)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, title=leg_title, title_fontsize=7,
+              **_LEGEND)   # below the axes: no mode hidden
     return ax
 
 

@@ -309,7 +309,7 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
         vp.overlays.append(ColorLegendOverlay(
             modifier=coloring, title="|e_i|\u00b2", alignment=QtCore.Qt.AlignmentFlag.AlignRight
             | QtCore.Qt.AlignmentFlag.AlignVCenter, orientation=QtCore.Qt.Orientation.Vertical,
-            legend_size=0.4, font_size=0.07, font_family="DejaVu Sans", text_color=(0.0, 0.0, 0.0),
+            legend_size=0.4, font_size=0.1, label_size=0.8, font_family="DejaVu Sans", text_color=(0.0, 0.0, 0.0),
             format_string="%.2g", offset_x=-0.04, background_enabled=True, background_color=(1.0, 1.0, 1.0)))
     renderer = TachyonRenderer(antialiasing=antialiasing, ambient_occlusion=False, shadows=False)
     n_frames = 1
