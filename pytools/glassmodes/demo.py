@@ -52,8 +52,8 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     """Run every stage into folder ``out``; returns the path of ``report.html``."""
     from glassmodes.analysis import CATEGORY_LABELS, ModeStatistics, classify_four, participation_ratio, qlm_bound
     from glassmodes.analysis.classify import HYBRIDIZED, LOCALIZED, QUASI_LOCALIZED
-    from glassmodes.anharmonic.report import save_lifetimes_plot
     from glassmodes.anharmonic.lifetimes import Smearing, compute_lifetimes
+    from glassmodes.anharmonic.report import save_lifetimes_plot
     from glassmodes.fc3 import read_fc3
     from glassmodes.html_report import Report
     from glassmodes.lammps_session import open_lammps, plugin_path
@@ -206,8 +206,8 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
 _CAPTIONS = {
     "pr_vs_omega": "Participation ratio against frequency (log-log), every mode colored by category; QLM = "
                    "PR below the threshold and omega below omega_QVM (the lowest mode with PR above it)",
-    "vdos": "vDOS g(omega) per non-zero mode; the power-law fit is drawn only from 50 modes in its window "
-            "(a 1000-particle sample has too few soft modes: see the summary's power_law)",
+    "vdos": "vDOS g(omega) per non-zero mode with Poisson errors; the power-law fit is drawn only from 50 "
+            "modes in its window on (the summary's power_law gives the fit, its window and sample size always)",
     "reduced_vdos": "Reduced vDOS g(omega)/omega^2 against the Debye level 3/omega_D^3 from the sound speeds "
                     "(estimated from the lowest transverse and longitudinal plane waves)",
     "cumulative_over_omega5": "C(omega)/omega^5, C(omega) the fraction of non-zero modes below omega: a plateau "
