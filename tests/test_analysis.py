@@ -11,7 +11,7 @@ import pytest
 
 from glassmodes.analysis import (
     CATEGORY_NAMES, PRESETS, ModeStatistics, classify_four, cumulative, estimate_phonon_band, fit_power_law,
-    participation_number, participation_ratio, phonon_band_frequency, qlm_mask, vdos,
+    debye_level, participation_number, participation_ratio, phonon_band_frequency, qlm_bound, qlm_mask, vdos,
 )
 from glassmodes.analysis.classify import DELOCALIZED, HYBRIDIZED, LOCALIZED, QUASI_LOCALIZED
 from glassmodes.modes import solve_modes, write_modes
@@ -94,9 +94,56 @@ def test_four_categories_on_synthetic_spectrum():
     assert list(c.labels) == [QUASI_LOCALIZED, QUASI_LOCALIZED, DELOCALIZED, HYBRIDIZED, DELOCALIZED,
                               DELOCALIZED, DELOCALIZED, LOCALIZED, LOCALIZED]
     partial = classify_four(omega, pr, 0.2, complete_spectrum=False)
-    assert partial.counts()["localized"] == 0 and partial.counts()["hybridized"] == 3
+    assert partial.counts()["high-frequency localized"] == 0 and partial.counts()["hybridized"] == 3
     assert list(qlm_mask(omega, pr, 0.1, omega_max=0.5)) == [1, 1, 0, 0, 0, 0, 0, 0, 0]
     assert CATEGORY_NAMES[QUASI_LOCALIZED] == "quasi-localized"
+    assert CATEGORY_NAMES[LOCALIZED] == "high-frequency localized"
+
+
+def test_qlm_rule_soft_and_localized(tmp_path):
+    """High-frequency localized and hybridized modes are never QLMs: the default bound is
+    omega_QVM (the lowest mode with PR >= the threshold), the same rule in qlm_mask, classify_four,
+    ModeStatistics (summary, per-bin counts) and ``lifetimes --qlm``."""
+    omega = np.array([0.1, 0.15, 0.2, 0.3, 0.35, 0.5, 0.9, 1.0, 1.2])
+    pr = np.array([0.05, 0.03, 0.4, 0.1, 0.5, 0.6, 0.3, 0.05, 0.02])
+    mask = qlm_mask(omega, pr, 0.2)
+    assert list(np.flatnonzero(mask)) == [0, 1]   # 0.3 hybridized, 1.0 and 1.2 high-frequency localized
+    assert np.array_equal(mask, classify_four(omega, pr, 0.2, complete_spectrum=True).labels == QUASI_LOCALIZED)
+    bound, text = qlm_bound(omega, pr, 0.2)
+    assert bound == 0.2 and "omega_QVM = 0.2" in text
+    assert list(np.flatnonzero(qlm_mask(omega, pr, 0.2, omega_max=0.3))) == [0, 1, 3]  # a given bound, inclusive
+    assert np.array_equal(qlm_mask(omega, pr, 0.2, omega_max=0.3),
+                          classify_four(omega, pr, 0.2, omega_qvm=0.3).labels == QUASI_LOCALIZED)
+    # a spectrum with many high-frequency localized modes (the demo glass's situation) and one soft QLM
+    from glassmodes.modes.models import spring_network
+
+    m = solve_modes(spring_network(100, seed=1), backend="dense")   # 125 atoms: a full spectrum is 372 modes
+    rng = np.random.default_rng(0)
+    n = m.omega.size
+    w = np.sort(np.concatenate([[0.05], rng.uniform(0.2, 18.0, n - 41), rng.uniform(19.0, 23.0, 40)]))
+    p = np.where(w > 19.0, 0.05, 0.5)
+    p[0] = 0.04
+    assert qlm_mask(w, p, 0.2).sum() == 1
+    vec = np.zeros((m.vectors.shape[0], n))
+    vec[0] = 1.0
+    import dataclasses
+
+    fake = dataclasses.replace(m, omega=w, eigenvalues=w ** 2, vectors=vec,
+                               info=dataclasses.replace(m.info, residual_norms=np.zeros(n)))
+    path = tmp_path / "fake.h5"
+    write_modes(path, fake, participation=p)
+    st = ModeStatistics(bins=20, n_bootstrap=0).compute(path)
+    s = st.summary()
+    assert s["qlm_count"] == 1 == s["categories"]["quasi-localized"] == int(st.qlm_counts.sum())
+    assert s["categories"]["high-frequency localized"] == 40 and "omega_QVM" in s["qlm_rule"]
+    assert ModeStatistics(bins=20, n_bootstrap=0, omega_max_qlm=30.0).compute(path).summary()["qlm_count"] == 41
+    ax = st.plot_pr()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "quasi-localized (QLM): 1" in labels and "high-frequency localized: 40" in labels
+    assert ax.get_xscale() == "log"   # the QLMs live at low omega
+    from glassmodes.anharmonic.report import mode_categories
+
+    assert np.array_equal(mode_categories(path, 0.2) == QUASI_LOCALIZED, qlm_mask(w, p, 0.2))
 
 
 # -- vDOS, cumulative, power law ---------------------------------------------------------------------
@@ -151,6 +198,26 @@ def test_phonon_band_estimate_on_crystal_is_exact():
     assert est.captured == pytest.approx(1.0, abs=1e-10)
     assert est.n_plane_waves == 12
     assert phonon_band_frequency(est.c_t, L) == pytest.approx(est.omega_ph, rel=1e-14)
+    # the longitudinal band: the longitudinal eigenvalue of D(q_min), from the full spectrum
+    full = solve_modes(h, backend="dense")
+    lon = estimate_phonon_band(full.omega, full.vectors, h.atoms["x"], h.atoms["mass"], h.meta["box"], 3,
+                               polarization="longitudinal")
+    assert lon.omega_ph == pytest.approx(np.sqrt(wq[2]), rel=1e-8)
+    assert lon.captured == pytest.approx(1.0, abs=1e-8) and lon.n_plane_waves == 6
+
+
+def test_debye_level_textbook_limits():
+    """One sound speed c for all branches: omega_D = c (6 pi^2 n)^(1/3) (Kittel, ch. 5), and the
+    level 3/omega_D^3 makes g_D = 3 omega^2/omega_D^3 integrate to 1 over [0, omega_D]."""
+    n, c = 1.015, 2.5
+    lvl = debye_level(n, c, c)
+    omega_d = c * (6 * np.pi ** 2 * n) ** (1 / 3)
+    assert 3 / lvl == pytest.approx(omega_d ** 3, rel=1e-12)
+    assert lvl * omega_d ** 3 / 3 == pytest.approx(1.0, rel=1e-12)
+    # transverse branches dominate: c_L -> infinity leaves 2/3 of the level
+    assert debye_level(n, c, 1e9) == pytest.approx(2 / 3 * lvl, rel=1e-12)
+    with pytest.raises(ValueError, match="positive"):
+        debye_level(n, 0.0, c)
 
 
 # -- ensembles ---------------------------------------------------------------------------------------
@@ -216,6 +283,35 @@ def test_ensemble_summary_table_and_plots(mode_files, tmp_path):
     assert any("omega^{4" in t.get_text() or "omega^4" in t.get_text() for t in ax.get_legend().get_texts())
     ax2 = st.plot_pr()
     assert "rad/tau" in ax2.get_xlabel() and "participation" in ax2.get_ylabel()
+    # the Debye level is drawn from the sound speeds (c_T given, c_L estimated), with its numbers
+    assert s["debye"] is not None and s["debye"]["c_t"] == 1.0
+    ax3 = st.plot_reduced_vdos()
+    assert any(line.get_ydata()[0] == pytest.approx(s["debye"]["level"]) for line in ax3.get_lines()
+               if len(line.get_ydata()) == 2)
+    assert any("Debye level" in t.get_text() for t in ax3.get_legend().get_texts())
+    ax4 = st.plot_cumulative()
+    assert any("fraction of the non-zero modes" in t.get_text() for t in ax4.texts)
+
+
+def _fit_lines(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts() if t.get_text().startswith("ML fit")]
+
+
+def test_vdos_fit_shown_only_from_enough_modes(mode_files):
+    """The fit on the figure carries its window and sample size; below MIN_SHOWN_FIT_MODES modes in
+    the window it is not drawn and the figure says why."""
+    from glassmodes.analysis.ensemble import MIN_SHOWN_FIT_MODES
+
+    few = ModeStatistics(bins=20, fit_range=(0.0, 1.0), n_bootstrap=0).compute(mode_files[:1])
+    assert 2 <= few.power_law.n < MIN_SHOWN_FIT_MODES and few.summary()["power_law"]["reliable"] is False
+    ax = few.plot_vdos()
+    assert not any(line.get_label().startswith("ML fit") for line in ax.get_lines())
+    assert any("no power-law fit drawn" in t.get_text() for t in ax.get_legend().get_texts())
+    many = ModeStatistics(bins=20, fit_range=(0.0, 2.0), n_bootstrap=0).compute(mode_files)
+    f = many.power_law
+    assert f.n >= MIN_SHOWN_FIT_MODES
+    (label,) = _fit_lines(many.plot_vdos())
+    assert f"{f.n} modes, 4 samples" in label and "2" in label and f"{f.beta:.2f}" in label
 
 
 def test_analyze_cli(mode_files, tmp_path, capsys):

@@ -491,6 +491,18 @@ def test_cli_lifetimes_and_projection(glass, tmp_path):
     rc = main(["lifetimes", str(d / "modes.h5"), str(d / "is.fc3"), "--T", "1e-3", "--classical", "--width", "0.1",
                "--wmax", "1.6", "-o", str(out), "--plot", str(tmp_path / "pt.png"), "--quiet"])
     assert rc == 0 and (tmp_path / "pt.png").stat().st_size > 1000
+    # --qlm: soft and localized only (PR < cut and omega below omega_QVM), as analyze counts them
+    from glassmodes.analysis import qlm_mask
+    from glassmodes.modes import ModeFile
+
+    with ModeFile(d / "modes.h5") as mf:
+        w, pr = mf.frequencies, mf.participation_ratio
+    cut = max(0.3, 1.01 * pr[0])                     # the softest mode is then a QLM
+    expect = np.flatnonzero(qlm_mask(w, pr, cut))
+    assert expect.size >= 1 and np.all(w[expect] < w[pr >= cut].min())
+    assert main(["lifetimes", str(d / "modes.h5"), str(d / "is.fc3"), "--T", "1e-3", "--classical", "--width",
+                 "0.1", "--qlm", str(cut), "-o", str(tmp_path / "q.csv"), "--quiet"]) == 0
+    assert np.array_equal(read_table(tmp_path / "q.csv")[1]["mode"].astype(int), expect)
     meta, cols = read_table(out)
     assert meta["limit"] == "classical" and meta["rate_unit"] == "1/tau"
     assert np.all(cols["omega"] <= 1.6) and np.all(np.isfinite(cols["tau"]))

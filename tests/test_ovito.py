@@ -101,7 +101,9 @@ def test_modifier_properties_match_mode_file_by_id(glass):
     assert data.attributes["Mode.participation_ratio"] == pr and data.attributes["Mode.selected_count"] == sel.sum()
     vis = p["Mode Displacement"].vis
     assert vis is not None and vis.color_mapping_property == "Mode Weight"
-    assert np.isclose(vis.scaling * np.linalg.norm(u, axis=1).max(), 1.0)  # arrow_scale 1: longest arrow 1
+    assert np.isclose(vis.scaling * np.linalg.norm(u, axis=1).max(), 1.5)  # arrow_scale 1.5: longest arrow 1.5
+    # top participants at half their own radius, the others at a quarter (default radius: no Radius, no type radii)
+    assert np.allclose(np.asarray(p["Radius"]), np.where(sel, 0.3, 0.2) * p.vis.radius)
 
 
 def test_modifier_on_mode_file_atoms_and_negative_index(glass):
@@ -214,7 +216,8 @@ def test_render_arrows_sit_on_the_localized_core(glass, tmp_path):
 
     size = (320, 240)
     arrow = 0.7  # longest arrow, distance units
-    common = dict(data=glass["data"], size=size, select=0.1, view="box", camera_dir=(0, 0, -1), arrow_scale=arrow)
+    common = dict(data=glass["data"], size=size, select=0.1, view="box", camera_dir=(0, 0, -1), arrow_scale=arrow,
+                  label=False, color_bar=False)
     loc = render_mode(glass["synthetic"], 0, tmp_path / "loc.png", **common)
     deloc = render_mode(glass["synthetic"], 1, tmp_path / "deloc.png", **common)
     assert loc.view == deloc.view == "box"
@@ -254,12 +257,96 @@ def test_render_arrows_sit_on_the_localized_core(glass, tmp_path):
 
     # the core view zooms on the core: it sits in the middle and its arrows cover more pixels
     zoom = render_mode(glass["synthetic"], 0, tmp_path / "core.png", data=glass["data"], size=size, select=0.1,
-                       view="auto")
+                       view="auto", label=False, color_bar=False)
     assert zoom.view == "core"
     assert np.allclose(zoom.camera.project(zoom.core_center, size)[0], np.array(size) / 2, atol=1e-6)
     red_zoom = _pixels(zoom.path, "arrow")
     assert len(red_zoom) > 2 * len(red_loc)
     assert np.linalg.norm(red_zoom.mean(axis=0) - np.array(size) / 2) < 0.25 * size[1]
+
+
+def test_render_label_color_bar_and_real_sizes(glass, tmp_path):
+    """The label names mode, omega and PR; the colour bar is a viridis ramp (purple at the bottom,
+    yellow at the top) at the right edge; per-particle radii of the structure are kept relative."""
+    from ovito.io import export_file, import_file
+
+    from glassmodes.ovito.render import render_mode
+
+    size = (320, 240)
+    common = dict(size=size, select=0.1, view="box", camera_dir=(0, 0, -1))
+    res = render_mode(glass["synthetic"], 0, tmp_path / "lab.png", data=glass["data"], **common)
+    frame = load_mode_frame(glass["synthetic"], 0)
+    assert res.label.startswith(f"mode 0: \u03c9 = {frame.omega:.4g} rad/tau, PR = {frame.participation_ratio:.3g}")
+    img = np.asarray(Image.open(res.path).convert("RGB"), dtype=float) / 255.0
+    bar = img[:, int(0.85 * size[0]):]                       # right strip
+    yellow, purple = _mask(bar, "yellow"), (bar[..., 2] > 0.25) & (bar[..., 0] < 0.35) & (bar[..., 1] < 0.15)
+    assert yellow.sum() > 20 and purple.sum() > 20
+    assert np.nonzero(yellow)[0].mean() < np.nonzero(purple)[0].mean()   # yellow above purple
+    plain = render_mode(glass["synthetic"], 0, tmp_path / "plain.png", data=glass["data"], label=False,
+                        color_bar=False, **common)
+    bare = np.asarray(Image.open(plain.path).convert("RGB"), dtype=float) / 255.0
+    corner = (slice(0, int(0.12 * size[1])), slice(0, int(0.6 * size[0])))   # the label's place
+    dark = lambda a: int(np.sum(a[corner].max(axis=2) < 0.3))  # noqa: E731  black text pixels
+    assert dark(img) > 30 + dark(bare)
+    assert _mask(bare[:, int(0.85 * size[0]):], "yellow").sum() < yellow.sum() / 4
+
+    # polydisperse: the top participant twice the others' radius -> about 4x its yellow area
+    data = import_file(str(glass["data"])).compute()
+    ids = np.asarray(data.particles.identifiers)
+    radius = np.ones(data.particles.count)
+    radius[ids == frame.ids[np.argmax(frame.weight)]] = 2.0
+    data.particles_.create_property("Radius", data=radius)
+    export_file(data, str(tmp_path / "poly.dump"), "lammps/dump",
+                columns=["Particle Identifier", "Particle Type", "Position.X", "Position.Y", "Position.Z", "Radius"])
+    uni = render_mode(glass["synthetic"], 0, tmp_path / "uni.png", data=glass["data"], label=False,
+                      color_bar=False, **common)
+    poly = render_mode(glass["synthetic"], 0, tmp_path / "poly.png", data=tmp_path / "poly.dump", label=False,
+                       color_bar=False, **common)
+    ratio = len(_pixels(poly.path, "yellow")) / len(_pixels(uni.path, "yellow"))
+    assert 2.5 < ratio < 5.0
+
+
+def test_arrows_visible_at_default_particle_radius(glass, tmp_path):
+    """In a plain OVITO viewport at the default particle radius, the modifier's arrows show: it
+    draws the top participants at half their radius and the others at a quarter (at scales 1 the
+    arrows are hidden inside and behind the spheres)."""
+    from ovito.vis import TachyonRenderer, Viewport
+
+    from glassmodes.ovito import mode_pipeline
+
+    def green_pixels(scale):
+        pipe = mode_pipeline(glass["modes"], 0, data=glass["data"], arrow_coloring="uniform", particle_scale=scale[0],
+                             context_scale=scale[1], context_transparency=scale[2])
+        pipe.modifiers[-1].delegate.vector_vis.color = (0.0, 0.8, 0.0)
+        pipe.add_to_scene()
+        try:
+            vp = Viewport(type=Viewport.Type.Ortho, camera_dir=(0, 0, -1))
+            vp.zoom_all()
+            path = tmp_path / f"s{scale[0]}.png"
+            vp.render_image(size=(240, 240), filename=str(path), background=(1, 1, 1),
+                            renderer=TachyonRenderer(ambient_occlusion=False, shadows=False))
+        finally:
+            pipe.remove_from_scene()
+        img = np.asarray(Image.open(path).convert("RGB"), dtype=float) / 255.0
+        return int(np.sum((img[..., 1] > 0.35) & (img[..., 1] > 1.5 * np.maximum(img[..., 0], img[..., 2]))))
+
+    visible, hidden = green_pixels((0.3, 0.2, 0.6)), green_pixels((1.0, 1.0, 0.0))
+    assert visible > 100 and visible > 2 * hidden
+
+
+def test_render_animation(glass, tmp_path):
+    """--animate: a GIF of one period, more than one distinct frame; a PNG name is refused."""
+    png = tmp_path / "x.png"
+    gif = tmp_path / "mode.gif"
+    assert run_cli("render", [str(glass["synthetic"]), "--mode", "0", "--animate", "--frames", "4", "--size", "96",
+                              "72", "-o", str(gif)]) == 0
+    im = Image.open(gif)
+    assert im.format == "GIF" and im.n_frames > 1 and im.size == (96, 72)
+    with pytest.raises(ValueError, match="animation"):
+        run_cli("render", [str(glass["synthetic"]), "--mode", "0", "--animate", "-o", str(png)])
+    with pytest.raises(ValueError, match="still picture"):
+        run_cli("render", [str(glass["synthetic"]), "--mode", "0", "-o", str(tmp_path / "y.gif")])
+    assert not png.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["mode.gif"]
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -310,22 +397,23 @@ def test_export_xyz_and_dump_round_trip(glass, tmp_path):
         assert np.array_equal(rows[:, 9], f.weight)
     for (step, box, cols, rows), f in zip(_read_dump(tmp_path / "m.dump"), frames):
         assert step == f.index and tuple(cols) == DUMP_COLUMNS and box == "ITEM: BOX BOUNDS pp pp pp"
+        assert cols[5:8] == ["Displacement.X", "Displacement.Y", "Displacement.Z"]
         assert np.array_equal(rows[:, 0].astype(int), f.ids)
         assert np.array_equal(rows[:, 5:8], f.displacement) and np.array_equal(rows[:, 8], f.weight)
 
     # OVITO reads both back, particle by particle (matched by ID)
-    for name, disp, weight in (("m.xyz", "mode_displacement", "mode_weight"), ("m.dump", None, "weight")):
+    for name, disp, weight in (("m.xyz", "mode_displacement", "mode_weight"), ("m.dump", "Displacement", "weight")):
         pipe = import_file(str(tmp_path / name), multiple_frames=True)
         assert pipe.num_frames == 2
         for j, f in enumerate(frames):
             d = pipe.compute(j)
             ids = np.asarray(d.particles.identifiers)
             row = np.searchsorted(f.ids, ids)
-            if disp is None:
-                got = np.column_stack([np.asarray(d.particles[c]) for c in ("ux", "uy", "uz")])
-            else:
-                got = np.asarray(d.particles[disp])
+            got = np.asarray(d.particles[disp])   # one vector property, no column mapping needed
+            assert got.shape == (f.natoms, 3)
             assert np.max(np.abs(got - f.displacement[row])) < 1e-12
+            e = got * np.sqrt(f.masses[row])[:, None]   # back to the eigenvector, by ID
+            assert np.max(np.abs(e - f.eigenvector[row])) < 1e-12
             assert np.max(np.abs(np.asarray(d.particles[weight]) - f.weight[row])) < 1e-12
             assert np.max(np.abs(np.asarray(d.particles.positions) - f.positions[row])) < 1e-12
             assert np.allclose(np.asarray(d.cell[...]), f.cell, atol=1e-12)

@@ -90,7 +90,8 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
 
     ``np_ranks``: MPI ranks of the lifetime stage (default: the number of cores).
     """
-    from glassmodes.analysis import ModeStatistics
+    from glassmodes.analysis import CATEGORY_LABELS, ModeStatistics, classify_four, qlm_bound
+    from glassmodes.analysis.classify import HYBRIDIZED, LOCALIZED, QUASI_LOCALIZED
     from glassmodes.hessian_job import HessianJob, write_hessian_job
     from glassmodes.html_report import Report
     from glassmodes.modes import solve_modes, write_modes
@@ -148,31 +149,34 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
 
     def analysis():
         analysis_dir.mkdir(exist_ok=True)
-        stats = ModeStatistics(preset="xiang", pr_threshold=pr_threshold, bins=40)
+        stats = ModeStatistics(preset="xiang", pr_threshold=pr_threshold, bins=40, phonon=True)
         stats.compute(modes_file)
         figures = stats.save_plots(analysis_dir)
         summary = stats.summary()
         from glassmodes.analysis.report import write_summary
 
         write_summary(analysis_dir / "summary.json", summary)
-        return f"{_class_counts(summary)}, {len(figures)} figures"
+        cat = summary["categories"]
+        return (f"QLMs: {summary['qlm_count']} ({summary['qlm_rule']}); {cat['hybridized']} hybridized and "
+                f"{cat['high-frequency localized']} high-frequency localized modes (PR < {pr_threshold:g}, "
+                f"not QLMs); {len(figures)} figures")
 
     stages.run("participation ratio, mode classes, vDOS", {"pr_threshold": pr_threshold},
-               f"glassmodes analyze {q(modes_file)} --plot --pr-threshold {pr_threshold} --bins 40 "
+               f"glassmodes analyze {q(modes_file)} --plot --phonon --pr-threshold {pr_threshold} --bins 40 "
                f"--out {q(analysis_dir)}", [analysis_dir / "summary.json"], analysis)
 
     # 5. lifetimes of every mode (classical perturbation theory), on every core
-    lifetimes_csv = out / "lifetimes.csv"
+    lifetimes_csv, lifetimes_png = out / "lifetimes.csv", out / "lifetimes.png"
     lt_args = ["lifetimes", str(modes_file), str(fc3), "--T", f"{temperature:g}", "--classical",
                "--smearing", "gaussian", "--width", f"{smearing_width:g}", "--float32", "--np", str(np_ranks),
-               "-o", str(lifetimes_csv)]
+               "-o", str(lifetimes_csv), "--plot", str(lifetimes_png), "--pr-threshold", f"{pr_threshold:g}"]
 
     def lifetimes():
         return _run_cli(lt_args, progress)
 
     stages.run("three-phonon lifetimes",
                {"T": temperature, "width": smearing_width},
-               "glassmodes " + shlex.join(lt_args), [lifetimes_csv], lifetimes)
+               "glassmodes " + shlex.join(lt_args), [lifetimes_csv, lifetimes_png], lifetimes)
 
     # the modes, their classes and lifetimes, for the figures and tables
     from glassmodes.anharmonic.report import read_table
@@ -181,7 +185,9 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     with ModeFile(modes_file) as mf:
         omega, pr, omega_unit, natoms = mf.frequencies, mf.participation_ratio, mf.omega_unit, mf.natoms
     summary = json.loads((analysis_dir / "summary.json").read_text())
-    qlm = _quasi_localized(omega, pr, pr_threshold)
+    categories = classify_four(omega, pr, pr_threshold, complete_spectrum=True).labels
+    qlm = np.flatnonzero(categories == QUASI_LOCALIZED)        # soft and localized: qlm_mask's rule
+    qlm_rule = f"PR < {pr_threshold:g} and {qlm_bound(omega, pr, pr_threshold)[1]}"
     lt_meta, lt_cols = read_table(lifetimes_csv)
 
     # 6. the softest QLM, rendered
@@ -191,9 +197,6 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
                f"glassmodes render {q(modes_file)} --mode {softest} -o {q(picture)}", [picture],
                lambda: (render_mode(modes_file, softest, picture),
                         f"mode {softest}, omega {omega[softest]:.4f}, PR {pr[softest]:.3f}")[1])
-
-    lifetimes_png = out / "lifetimes.png"
-    _plot_lifetimes(lt_meta, lt_cols, lifetimes_png, omega, pr, qlm)
 
     # 7. report
     report = Report(
@@ -205,25 +208,34 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
                f"PR < {pr_threshold} below the first delocalized mode (Xiang, Patinet, Volz and Zhou 2022); "
                f"localized modes at the top of the spectrum are another class. References: docs/references.md."),
         stages=stages.stages)
-    report.add_figure(picture, f"Softest quasi-localized mode (mode {softest}, omega = "
-                               f"{omega[softest]:.4f} {omega_unit}, PR = {pr[softest]:.3f}): "
-                               f"arrows on the top 10% participating particles, colored by |e_i|^2")
+    kind = "quasi-localized mode" if qlm.size else "mode of lowest PR among the softest 5% (no QLM found)"
+    report.add_figure(picture, f"Softest {kind} (mode {softest}, omega = {omega[softest]:.4f} {omega_unit}, "
+                               f"PR = {pr[softest]:.3f}): arrows on the top 10% participating particles, "
+                               f"colored by |e_i|^2")
     for fig in sorted(analysis_dir.glob("*.png")):
-        report.add_figure(fig, fig.stem.replace("_", " "))
-    report.add_figure(lifetimes_png, f"Lifetimes tau = 1/Gamma at T = {temperature:g} (classical limit)")
+        report.add_figure(fig, _CAPTIONS.get(fig.stem, fig.stem.replace("_", " ")))
+    report.add_figure(lifetimes_png, f"Three-phonon lifetimes tau_k = 1/Gamma_k (left axis) and energy decay "
+                                     f"rates Gamma_k (right axis) at T = {temperature:g} (classical limit), "
+                                     f"modes colored by category (QLM: {qlm_rule})")
     tau_of = dict(zip(lt_cols["mode"].astype(int).tolist(), lt_cols["tau"].tolist()))
-    time_unit = _time_unit(lt_meta["rate_unit"])
-    rows = [[int(k), float(omega[k]), float(pr[k]), float(pr[k] * natoms), float(tau_of.get(int(k), np.nan))]
-            for k in qlm]
-    report.add_table(f"Quasi-localized modes (soft and localized: PR < {pr_threshold}, omega below the first "
-                     f"delocalized mode)",
-                     ["mode", f"omega ({omega_unit})", "PR", "N PR (participating particles)",
-                      f"tau ({time_unit})"], rows,
-                     note="Modes counted from 0 in ascending frequency, translations excluded.")
+    rate_unit = lt_meta["rate_unit"]
+    rows = [[int(k), float(omega[k]), float(pr[k]), float(pr[k] * natoms),
+             1.0 / float(tau_of.get(int(k), np.nan)), float(tau_of.get(int(k), np.nan))] for k in qlm]
+    header = ["mode", f"omega ({omega_unit})", "PR", "N PR (participating particles)",
+              f"decay rate Gamma ({rate_unit})", f"lifetime 1/Gamma ({_time_unit(rate_unit)})"]
+    report.add_table(f"Quasi-localized modes (QLMs): {qlm_rule}", header, rows,
+                     note="Soft and localized. Modes counted from 0 in ascending frequency, translations excluded.")
+    other = [[CATEGORY_LABELS[c], int(np.sum(categories == c)),
+              f"{omega[categories == c].min():.3g} .. {omega[categories == c].max():.3g}"
+              if np.any(categories == c) else "-"] for c in (HYBRIDIZED, LOCALIZED)]
+    report.add_table(f"Other modes with PR < {pr_threshold:g} (not QLMs)",
+                     ["category", "modes", f"omega range ({omega_unit})"], other,
+                     note="Hybridized: inside the band of extended modes (above omega_QVM); high-frequency "
+                          "localized: above the highest extended mode (Xiang et al.'s categories).")
     report.add_table("Summary", ["quantity", "value"],
                      [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
-                      for k, v in summary.items() if k in ("samples", "modes_counted", "qlm_count", "categories",
-                                                           "power_law", "qlm_criterion")])
+                      for k, v in summary.items() if k in ("samples", "modes_counted", "qlm_count", "qlm_rule",
+                                                           "categories", "power_law", "qlm_criterion", "debye")])
     path = report.write(out / "report.html")
     progress(f"wrote {path} (stage times {sum(s.seconds for s in stages.stages):.1f} s)")
     return path
@@ -245,45 +257,18 @@ def _run_cli(args: list[str], progress) -> str:
     return lines[-1] if lines else "done"
 
 
-def _class_counts(summary: dict) -> str:
-    cats = summary.get("categories")
-    if isinstance(cats, dict) and cats:
-        return ", ".join(f"{v} {k}" for k, v in cats.items())
-    return f"{summary.get('qlm_count', '?')} QLMs"
-
-
-def _quasi_localized(omega: np.ndarray, pr: np.ndarray, pr_threshold: float) -> np.ndarray:
-    """Indices of the soft localized modes: PR < threshold below the first delocalized mode."""
-    from glassmodes.analysis.classify import QUASI_LOCALIZED, classify_four
-
-    ok = omega > 0
-    labels = np.full(omega.shape, -1)
-    labels[ok] = classify_four(omega[ok], pr[ok], pr_threshold, complete_spectrum=True).labels
-    return np.flatnonzero(labels == QUASI_LOCALIZED)
+_CAPTIONS = {
+    "pr_vs_omega": "Participation ratio against frequency (log-log), every mode colored by category; QLM = "
+                   "PR below the threshold and omega below omega_QVM (the lowest mode with PR above it)",
+    "vdos": "vDOS g(omega) per non-zero mode with Poisson errors; the power-law fit is drawn only from 50 "
+            "modes in its window on (the summary's power_law gives the fit, its window and sample size always)",
+    "reduced_vdos": "Reduced vDOS g(omega)/omega^2 against the Debye level 3/omega_D^3 from the sound speeds "
+                    "(estimated from the lowest transverse and longitudinal plane waves)",
+    "cumulative_over_omega5": "C(omega)/omega^5, C(omega) the fraction of non-zero modes below omega: a plateau "
+                              "where g ~ omega^4",
+}
 
 
 def _time_unit(rate_unit: str) -> str:
     """The time unit of a rate unit written 1/<time>."""
     return rate_unit[2:] if rate_unit.startswith("1/") else f"1/({rate_unit})"
-
-
-def _plot_lifetimes(meta: dict, cols: dict, path: Path, omega: np.ndarray, pr: np.ndarray,
-                    qlm: np.ndarray) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    modes = cols["mode"].astype(int)
-    tau = cols["tau"]
-    is_qlm = np.isin(modes, qlm)
-    fig, ax = plt.subplots(figsize=(5.2, 3.9))
-    ax.loglog(cols["omega"][~is_qlm], tau[~is_qlm], ".", ms=3, color="0.4", label="other modes")
-    ax.loglog(cols["omega"][is_qlm], tau[is_qlm], "o", ms=4, color="tab:red", label="quasi-localized modes")
-    ax.set_xlabel(f"omega ({meta['omega_unit']})")
-    ax.set_ylabel(f"tau = 1/Gamma ({_time_unit(meta['rate_unit'])})")
-    ax.set_title(f"three-phonon lifetimes, T = {meta['temperature']:g}, {meta['limit']}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

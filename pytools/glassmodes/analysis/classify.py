@@ -26,8 +26,15 @@ Presets (thresholds checked against the papers' text in ``/work/shared/papers``)
     "Focusing on modes whose participation ratio is smaller than 0.27 we found 403 QLM's"
     (N = 4000, 2D).
 
-"Low-frequency" is left to ``omega_max`` (default: no frequency limit, i.e. all computed modes;
-the natural choice is the first phonon band, see :func:`glassmodes.analysis.vdos.phonon_band_frequency`).
+QLM rule, the same for every preset and every output (``analyze``, the demo, the plots, ``lifetimes
+--qlm``): a QLM is soft *and* localized, ``PR < pr_threshold`` *and* ``0 < omega < omega_bound``.
+The bound is ``omega_max`` when given (e.g. the first transverse phonon band
+``2 pi c_T / L``, :func:`glassmodes.analysis.vdos.phonon_band_frequency`), else the sample's
+``omega_qvm`` (its lowest mode with ``PR >= pr_threshold``, Xiang et al.'s upper limit of the QVM
+region; infinite if no computed mode is that extended). The other ``PR < pr_threshold`` modes are
+not QLMs: *hybridized* (inside the band of extended modes) or *high-frequency localized* (above it,
+the localized modes at the top of the spectrum that Xiang et al. call "localized"). With this rule
+the QLMs are exactly the ``quasi-localized`` category of :func:`classify_four`.
 """
 
 from __future__ import annotations
@@ -37,7 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 
 QUASI_LOCALIZED, DELOCALIZED, HYBRIDIZED, LOCALIZED = 0, 1, 2, 3
-CATEGORY_NAMES = ("quasi-localized", "delocalized", "hybridized", "localized")
+CATEGORY_NAMES = ("quasi-localized", "delocalized", "hybridized", "high-frequency localized")
+#: Legend / table labels of the categories (the QLMs named as such).
+CATEGORY_LABELS = ("quasi-localized (QLM)", "delocalized", "hybridized", "high-frequency localized")
 
 
 @dataclass(frozen=True)
@@ -73,19 +82,59 @@ def criterion(preset: str | None = "xiang", pr_threshold: float | None = None) -
         c = PRESETS[preset]
     except KeyError:
         raise ValueError(f"unknown QLM preset {preset!r}; known: {sorted(PRESETS)}") from None
-    if pr_threshold is not None:
+    if pr_threshold is not None and float(pr_threshold) != c.pr_threshold:
         c = QLMCriterion(c.name, float(pr_threshold), c.four_categories, c.reference + " (threshold changed)")
     return c
 
 
+def omega_qvm_of(omega: np.ndarray, pr: np.ndarray, pr_threshold: float) -> float:
+    """``omega_qvm``: the frequency of the lowest non-zero mode with ``PR >= pr_threshold`` (inf if none)."""
+    omega = np.asarray(omega, dtype=float)
+    deloc = (np.asarray(pr, dtype=float) >= pr_threshold) & (omega > 0)
+    return float(omega[deloc].min()) if deloc.any() else float("inf")
+
+
+def qlm_bound(omega: np.ndarray, pr: np.ndarray, pr_threshold: float,
+              omega_max: float | None = None) -> tuple[float, str]:
+    """The frequency bound of the QLM rule (module docs) and a text that names it.
+
+    Returns ``(omega_bound, text)``: ``omega_max`` if given, else ``omega_qvm`` of these modes;
+    ``text`` such as ``"omega < omega_QVM = 1.234 (lowest mode with PR >= 0.2)"``.
+    """
+    if omega_max is not None:
+        return float(omega_max), f"omega <= {float(omega_max):.4g} (given)"
+    w = omega_qvm_of(omega, pr, pr_threshold)
+    return w, f"omega < omega_QVM = {w:.4g} (lowest mode with PR >= {pr_threshold:g})"
+
+
+def qlm_rule_text(pr_threshold: float, omega_max: float | None = None) -> str:
+    """The QLM rule in words, for captions and summaries."""
+    bound = (f"omega <= {omega_max:.4g}" if omega_max is not None
+             else f"omega < omega_QVM (the lowest mode with PR >= {pr_threshold:g}, per sample)")
+    return f"PR < {pr_threshold:g} and {bound}"
+
+
 def qlm_mask(omega: np.ndarray, pr: np.ndarray, pr_threshold: float, omega_max: float | None = None) -> np.ndarray:
-    """Boolean mask: PR < pr_threshold and (omega <= omega_max if given). Zero modes excluded."""
+    """Boolean mask of the QLMs (module docs): ``PR < pr_threshold`` and ``0 < omega`` below the bound.
+
+    Parameters
+    ----------
+    omega, pr : ndarray, shape=(k,)
+        Angular frequencies and participation ratios of one sample's modes.
+    pr_threshold : float
+    omega_max : float, optional
+        QLMs at ``omega <= omega_max``; default: ``omega < omega_qvm`` of these modes
+        (:func:`omega_qvm_of`), so high-frequency localized and hybridized modes are never QLMs.
+
+    >>> qlm_mask([0.1, 0.5, 2.0, 9.0], [0.05, 0.6, 0.1, 0.02], 0.2).tolist()
+    [True, False, False, False]
+    """
     omega = np.asarray(omega, dtype=float)
     pr = np.asarray(pr, dtype=float)
     m = (pr < pr_threshold) & (omega > 0)
     if omega_max is not None:
-        m &= omega <= omega_max
-    return m
+        return m & (omega <= omega_max)
+    return m & (omega < omega_qvm_of(omega, pr, pr_threshold))
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +165,9 @@ def classify_four(omega: np.ndarray, pr: np.ndarray, pr_threshold: float = 0.2,
     pr : ndarray, shape=(k,)
         Their participation ratios.
     omega_qvm, omega_loc : float, optional
-        Limits; default from the data (first and last mode with PR >= pr_threshold).
+        Limits; default from the data (first and last mode with PR >= pr_threshold). Modes with
+        ``PR < pr_threshold`` at ``omega < omega_qvm`` are quasi-localized (QLMs), between the
+        limits hybridized, above ``omega_loc`` high-frequency localized.
     complete_spectrum : bool
         Whether ``omega`` holds every mode (needed to place ``omega_loc`` from the data).
     """
@@ -124,11 +175,12 @@ def classify_four(omega: np.ndarray, pr: np.ndarray, pr_threshold: float = 0.2,
     pr = np.asarray(pr, dtype=float)
     deloc = pr >= pr_threshold
     if omega_qvm is None:
-        omega_qvm = float(omega[deloc].min()) if deloc.any() else float("inf")
+        omega_qvm = omega_qvm_of(omega, pr, pr_threshold)
     if omega_loc is None:
         omega_loc = float(omega[deloc].max()) if (deloc.any() and complete_spectrum) else float("inf")
     labels = np.full(omega.shape, HYBRIDIZED, dtype=np.int8)
     labels[deloc] = DELOCALIZED
-    labels[~deloc & (omega < omega_qvm)] = QUASI_LOCALIZED
     labels[~deloc & (omega > omega_loc)] = LOCALIZED
+    # last, so a given omega_qvm wins (qlm_mask's rule); a given bound is inclusive
+    labels[~deloc & (omega <= omega_qvm)] = QUASI_LOCALIZED
     return Classification(labels=labels, pr_threshold=pr_threshold, omega_qvm=omega_qvm, omega_loc=omega_loc)

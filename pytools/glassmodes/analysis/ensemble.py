@@ -23,14 +23,21 @@ from pathlib import Path
 
 import numpy as np
 
-from glassmodes.analysis.classify import CATEGORY_NAMES, classify_four, criterion, qlm_mask
+from glassmodes.analysis.classify import (
+    CATEGORY_NAMES, QUASI_LOCALIZED, classify_four, criterion, omega_qvm_of, qlm_rule_text,
+)
 from glassmodes.analysis.participation import participation_ratio
 from glassmodes.analysis.vdos import (
-    VDOS, PowerLawFit, estimate_phonon_band, fit_power_law_stats, longest_box_length, phonon_band_frequency,
+    VDOS, PowerLawFit, debye_level, estimate_phonon_band, fit_power_law_stats, longest_box_length,
+    phonon_band_frequency,
 )
 
 
 MIN_FIT_MODES = 10
+#: Fewest modes in the window for a power-law fit to be drawn on a figure (fewer: the figure says
+#: why no fit is drawn; the summary keeps the numbers with ``"reliable": false``). At n = 50 the
+#: 95 % interval of beta is about +-1.4 wide for beta = 4 (relative error of gamma ~ 1/sqrt(n)).
+MIN_SHOWN_FIT_MODES = 50
 
 
 def default_fit_top(omega: np.ndarray, omega_qvm: float) -> float:
@@ -119,7 +126,10 @@ class ModeStatistics:
     pr_threshold : float, optional
         Replaces the preset's threshold.
     omega_max_qlm : float, optional
-        QLMs are modes with PR below the threshold and omega <= this ("low frequency").
+        QLMs are modes with PR below the threshold and omega <= this; default: omega below the
+        sample's ``omega_qvm`` (its lowest mode with PR >= the threshold). Either way QLMs are soft
+        and localized: the hybridized and high-frequency localized modes are counted apart
+        (:mod:`glassmodes.analysis.classify`).
     fit_range : (float, float), optional
         Window of the power-law fit; default from the first sample (:func:`default_fit_top`):
         ``(0, omega_qvm)``, below its first mode with PR >= the threshold (the QLM-dominated
@@ -134,7 +144,11 @@ class ModeStatistics:
         Estimate the first transverse phonon band of each sample from its eigenvectors.
     c_t : float, optional
         Transverse sound speed ``sqrt(G/rho)`` (distance/time units): the first phonon band is then
-        ``2 pi c_t / L`` with ``L`` from the first sample's box.
+        ``2 pi c_t / L`` with ``L`` from the first sample's box; with ``c_l`` also the Debye level.
+    c_l : float, optional
+        Longitudinal sound speed ``sqrt((K + 4G/3)/rho)`` (3D), for the Debye level of the reduced
+        vDOS (:func:`glassmodes.analysis.vdos.debye_level`); default: the eigenvector estimate
+        when ``phonon`` is on.
     seed : int
         Random seed (bootstrap weights, reservoir).
     """
@@ -142,13 +156,13 @@ class ModeStatistics:
     def __init__(self, bins=60, omega_range=None, log_bins: bool = True, preset: str | None = "xiang",
                  pr_threshold: float | None = None, omega_max_qlm: float | None = None, fit_range=None,
                  confidence: float = 0.95, n_bootstrap: int = 200, max_scatter: int = 20000,
-                 phonon: bool = False, c_t: float | None = None, seed: int = 0):
+                 phonon: bool = False, c_t: float | None = None, c_l: float | None = None, seed: int = 0):
         self.criterion = criterion(preset, pr_threshold)
         self.bins, self.omega_range, self.log_bins = bins, omega_range, log_bins
         self.omega_max_qlm = omega_max_qlm
         self.fit_range = None if fit_range is None else (float(fit_range[0]), float(fit_range[1]))
         self.confidence, self.n_bootstrap, self.max_scatter = confidence, int(n_bootstrap), int(max_scatter)
-        self.phonon, self.c_t, self.seed = phonon, c_t, seed
+        self.phonon, self.c_t, self.c_l, self.seed = phonon, c_t, c_l, seed
         self._computed = False
         self.reset()
 
@@ -205,6 +219,14 @@ class ModeStatistics:
         self._ph = np.zeros(3)  # n, sum, sum of squares of omega_ph
         self._ph_c = np.zeros(3)
         self._ph_captured = 0.0
+        self._phl = np.zeros(3)  # n, sum, sum of squares of the longitudinal c_L estimate
+        self._density = math.nan
+        if s.meta.get("box"):
+            from glassmodes.analysis.vdos import box_matrix
+
+            self._density = s.natoms / abs(float(np.linalg.det(box_matrix(s.meta["box"], s.dimension))))
+        self._natoms = s.natoms
+        self._nqlm_samples = np.zeros(2)  # sum and sum of squares of the QLM count per sample
         self._omega_ph_ct = None
         if self.c_t is not None and s.meta.get("box"):
             self._omega_ph_ct = phonon_band_frequency(self.c_t, longest_box_length(s.meta["box"], s.dimension))
@@ -232,22 +254,25 @@ class ModeStatistics:
         np.add.at(self._counts, idx[inb], 1)
         np.add.at(self._sum_pr, idx[inb], pr[inb])
         np.add.at(self._sum_npr, idx[inb], pr[inb] * s.natoms)
-        q = qlm_mask(w, pr, self.criterion.pr_threshold, self.omega_max_qlm)
-        np.add.at(self._qlm, idx[inb & q], 1)
-        cls = classify_four(w, pr, self.criterion.pr_threshold,
+        # QLMs = the quasi-localized category: PR < threshold below omega_max_qlm or omega_qvm
+        cls = classify_four(w, pr, self.criterion.pr_threshold, omega_qvm=self.omega_max_qlm,
                             complete_spectrum=w.size >= s.n_total)
+        q = pos & (cls.labels == QUASI_LOCALIZED)
+        np.add.at(self._qlm, idx[inb & q], 1)
+        self._nqlm_samples += (q.sum(), q.sum() ** 2)
+        omega_qvm = omega_qvm_of(w, pr, self.criterion.pr_threshold)
         for c in range(len(CATEGORY_NAMES)):
             np.add.at(self._cat[c], idx[inb & (cls.labels == c)], 1)
-        if math.isfinite(cls.omega_qvm):
+        if math.isfinite(omega_qvm):
             self._qvm_n += 1
-            self._qvm_sum += cls.omega_qvm
-            self._qvm_sq += cls.omega_qvm ** 2
+            self._qvm_sum += omega_qvm
+            self._qvm_sq += omega_qvm ** 2
         self._n_total += s.n_total
         self._n_modes += int(pos.sum())
         self._omega_complete = min(self._omega_complete, s.omega_complete)
         # power-law sufficient statistics
         if self._fit is None:
-            self._fit = (0.0, default_fit_top(w[pos], cls.omega_qvm))
+            self._fit = (0.0, default_fit_top(w[pos], omega_qvm))
         lo, hi = self._fit
         sel = (w > lo) & (w <= hi)
         n_s, s_s = int(sel.sum()), float(np.log(w[sel]).sum())
@@ -277,6 +302,9 @@ class ModeStatistics:
             self._ph += (1, est.omega_ph, est.omega_ph ** 2)
             self._ph_c += (1, est.c_t, est.c_t ** 2)
             self._ph_captured += est.captured
+            lon = estimate_phonon_band(w, s.vectors, s.atoms["x"], s.atoms["mass"], s.meta["box"], s.dimension,
+                                       polarization="longitudinal")
+            self._phl += (1, lon.c_t, lon.c_t ** 2)
         self._n += 1
         self._computed = True
         return self
@@ -387,9 +415,45 @@ class ModeStatistics:
             m = acc[1] / n
             return m, math.sqrt(max(acc[2] / n - m * m, 0.0))
 
-        (w, sw), (c, sc) = ms(self._ph), ms(self._ph_c)
-        return {"omega_ph": w, "omega_ph_std": sw, "c_t": c, "c_t_std": sc,
+        (w, sw), (c, sc), (cl, scl) = ms(self._ph), ms(self._ph_c), ms(self._phl)
+        return {"omega_ph": w, "omega_ph_std": sw, "c_t": c, "c_t_std": sc, "c_l": cl, "c_l_std": scl,
                 "captured": self._ph_captured / n, "samples": int(n)}
+
+    @property
+    def debye(self) -> dict | None:
+        """Debye level of the reduced vDOS, 3D only (None without sound speeds, or in 2D).
+
+        ``{"level": A_D, "omega_D": .., "c_t": .., "c_l": .., "source": text}`` with
+        ``A_D = g_D(omega) / omega^2 = 3 / omega_D^3`` in the per-mode normalization of
+        :attr:`vdos` (:func:`glassmodes.analysis.vdos.debye_level`); the sound speeds given
+        (``c_t``, ``c_l``) or else estimated from the eigenvectors (``phonon=True``).
+        """
+        self._need()
+        if self._dimension != 3 or not math.isfinite(self._density):
+            return None
+        band = self.phonon_band
+        c_t, c_l, src = self.c_t, self.c_l, []
+        if c_t is None and band is not None:
+            c_t = band["c_t"]
+            src.append("c_T from the lowest transverse plane waves")
+        elif c_t is not None:
+            src.append("c_T given")
+        if c_l is None and band is not None:
+            c_l = band["c_l"]
+            src.append("c_L from the lowest longitudinal plane waves")
+        elif c_l is not None:
+            src.append("c_L given")
+        if c_t is None or c_l is None:
+            return None
+        level = debye_level(self._density, c_t, c_l)
+        return {"level": level, "omega_D": (3.0 / level) ** (1.0 / 3.0), "c_t": c_t, "c_l": c_l,
+                "number_density": self._density, "source": "; ".join(src),
+                "formula": "g_D/omega^2 = 3/omega_D^3 = (1/c_L^3 + 2/c_T^3) / (6 pi^2 n), g per non-zero mode"}
+
+    @property
+    def qlm_rule(self) -> str:
+        """The QLM rule in words (:func:`glassmodes.analysis.classify.qlm_rule_text`)."""
+        return qlm_rule_text(self.criterion.pr_threshold, self.omega_max_qlm)
 
     @property
     def fit_range(self) -> tuple | None:
@@ -438,7 +502,8 @@ class ModeStatistics:
             "modes_below_bins": self._under, "modes_above_bins": self._over,
             "qlm_criterion": {"name": self.criterion.name, "pr_threshold": self.criterion.pr_threshold,
                               "omega_max": self.omega_max_qlm, "reference": self.criterion.reference},
-            "qlm_count": int(self._qlm.sum()),
+            "qlm_count": int(self._qlm.sum()), "qlm_rule": self.qlm_rule,
+            "qlm_count_per_sample_mean": self._nqlm_samples[0] / self._n,
             "categories": {k: int(v.sum()) for k, v in self.category_counts.items()},
             "omega_qvm_mean": self.omega_qvm[0], "omega_qvm_std": self.omega_qvm[1],
         }
@@ -446,14 +511,18 @@ class ModeStatistics:
             f = self.power_law
             out["power_law"] = {"beta": f.beta, "beta_ci": list(f.beta_ci), "confidence": f.confidence,
                                 "n": f.n, "omega_lo": f.omega_lo, "omega_hi": f.omega_hi,
-                                "amplitude": f.amplitude, "method": f.method,
-                                "beta_ci_bootstrap_over_samples": list(self.power_law_bootstrap)}
+                                "amplitude": f.amplitude, "method": f.method, "samples": self._n,
+                                "beta_ci_bootstrap_over_samples": list(self.power_law_bootstrap),
+                                "reliable": f.n >= MIN_SHOWN_FIT_MODES,
+                                "note": (f"{f.n} modes in the window: a fit is drawn on the figure from "
+                                         f"{MIN_SHOWN_FIT_MODES} modes on")}
         except ValueError as exc:
             out["power_law"] = {"error": str(exc)}
         out["phonon_band_estimate"] = self.phonon_band
         out["phonon_band_from_c_t"] = (None if self._omega_ph_ct is None else
                                        {"c_t": self.c_t, "omega_ph": self._omega_ph_ct,
                                         "formula": "2 pi c_t / L, L the longest periodic box length"})
+        out["debye"] = self.debye
         return out
 
     def table(self) -> dict:
@@ -470,21 +539,28 @@ class ModeStatistics:
             "qlm_count": self._qlm, "qlm_fraction": qf,
         }
         for name, arr in self.category_counts.items():
-            cols[f"count_{name}"] = arr
+            cols["count_" + name.replace(" ", "_").replace("-", "_")] = arr
         return cols
 
     # -- plots -----------------------------------------------------------------------------------
+    def _caption(self) -> str:
+        """Sample size line for the figures: samples, particles, modes counted."""
+        n = f"N = {self._natoms}, " if self._n == 1 else ""
+        return f"{n}{self._n} sample{'s' if self._n != 1 else ''}, {self._n_modes} modes"
+
     def plot_pr(self, ax=None):
-        """PR vs omega (reservoir sample, colored by category) with the threshold; returns the Axes."""
+        """PR vs omega (reservoir sample, colored by category, log-log) with the threshold; returns the Axes."""
         from glassmodes.analysis.plots import plot_pr_vs_omega
 
         w, pr, cat = self.scatter
         return plot_pr_vs_omega(w, pr, self._omega_unit, pr_threshold=self.criterion.pr_threshold,
                                 categories=cat, omega_qvm=self.omega_qvm[0], omega_max_qlm=self.omega_max_qlm,
-                                mean=(self.vdos.centers, self.mean_pr), ax=ax)
+                                mean=(self.vdos.centers, self.mean_pr, self._counts), phonon=self.omega_ph,
+                                title=self._caption(), ax=ax)
 
     def plot_vdos(self, ax=None):
-        """vDOS on log-log axes with an omega^4 guide and the fitted power law; returns the Axes."""
+        """vDOS on log-log axes with an omega^4 guide and the fitted power law (if from enough
+        modes, :data:`MIN_SHOWN_FIT_MODES`); returns the Axes."""
         from glassmodes.analysis.plots import plot_vdos
 
         try:
@@ -492,19 +568,22 @@ class ModeStatistics:
         except ValueError:
             fit = None
         return plot_vdos(self.vdos, self._omega_unit, fit=fit, omega_complete=self._omega_complete,
-                         phonon=self.omega_ph, ax=ax)
+                         phonon=self.omega_ph, samples=self._n, min_fit_modes=MIN_SHOWN_FIT_MODES,
+                         title=self._caption(), ax=ax)
 
     def plot_reduced_vdos(self, ax=None):
+        """Reduced vDOS g/omega^2 with the Debye level when the sound speeds are known."""
         from glassmodes.analysis.plots import plot_reduced_vdos
 
         return plot_reduced_vdos(self.vdos, self._omega_unit, omega_complete=self._omega_complete,
-                                 phonon=self.omega_ph, ax=ax)
+                                 phonon=self.omega_ph, debye=self.debye, title=self._caption(), ax=ax)
 
     def plot_cumulative(self, ax=None):
         from glassmodes.analysis.plots import plot_cumulative
 
         return plot_cumulative(self._edges[1:], self.cumulative, self._omega_unit,
-                               omega_complete=self._omega_complete, ax=ax)
+                               omega_complete=self._omega_complete, phonon=self.omega_ph, title=self._caption(),
+                               ax=ax)
 
     def save_plots(self, folder, prefix: str = "") -> list:
         """Write the four standard figures as PNG files in ``folder``; returns their paths."""

@@ -189,6 +189,25 @@ def phonon_band_frequency(c_t: float, box_length: float) -> float:
     return 2.0 * np.pi * float(c_t) / float(box_length)
 
 
+def debye_level(number_density: float, c_t: float, c_l: float) -> float:
+    """Debye level of the reduced vDOS in 3D, ``g_D(omega) / omega^2 = 3 / omega_D^3``.
+
+    With ``g`` normalized per non-zero mode (module docs: it integrates to 1), a Debye solid of
+    number density ``n = N / V`` has ``g_D = V omega^2 (1/c_L^3 + 2/c_T^3) / (2 pi^2 3N)`` below the
+    Debye frequency, so ``g_D / omega^2 = (1/c_L^3 + 2/c_T^3) / (6 pi^2 n)`` and
+    ``omega_D^3 = 18 pi^2 n / (1/c_L^3 + 2/c_T^3)`` (Kittel, Introduction to Solid State Physics,
+    ch. 5). Units: ``1/omega^3``.
+
+    >>> lvl = debye_level(1.0, 1.0, 1.0)                # one branch speed: omega_D^3 = 6 pi^2 n
+    >>> bool(np.isclose(3 / lvl, 6 * np.pi ** 2))
+    True
+    """
+    n, ct, cl = float(number_density), float(c_t), float(c_l)
+    if not (n > 0 and ct > 0 and cl > 0):
+        raise ValueError(f"Debye level needs positive density and sound speeds, got n={n}, c_T={ct}, c_L={cl}")
+    return (1.0 / cl ** 3 + 2.0 / ct ** 3) / (6.0 * np.pi ** 2 * n)
+
+
 def shear_wave_speed(shear_modulus: float, density: float) -> float:
     """``c_T = sqrt(G / rho)`` (mass density: total mass / volume, unit style's units)."""
     return float(np.sqrt(shear_modulus / density))
@@ -235,18 +254,25 @@ class PhononBandEstimate:
     n_plane_waves: int
 
 
-def transverse_plane_waves(positions: np.ndarray, masses: np.ndarray, box: dict, dimension: int) -> np.ndarray:
-    """Mass-weighted, normalized transverse plane waves of the smallest wavevectors, shape=(dN, m).
+def transverse_plane_waves(positions: np.ndarray, masses: np.ndarray, box: dict, dimension: int,
+                           polarization: str = "transverse") -> np.ndarray:
+    """Mass-weighted, normalized plane waves of the smallest wavevectors, shape=(dN, m).
 
-    For each lowest ``q`` and each of the ``d-1`` unit polarizations ``p`` normal to it,
+    For each lowest ``q`` and each of the ``d-1`` unit polarizations ``p`` normal to it
+    (``polarization="transverse"``; ``"longitudinal"``: ``p`` along ``q``),
     ``sqrt(m_i) p cos(q . x_i)`` and ``sqrt(m_i) p sin(q . x_i)``.
     """
+    if polarization not in ("transverse", "longitudinal"):
+        raise ValueError(f"polarization must be transverse or longitudinal, got {polarization!r}")
     x = np.asarray(positions, dtype=float)[:, :dimension]
     sm = np.sqrt(np.asarray(masses, dtype=float))
     waves = []
     for q in lowest_wavevectors(box, dimension):
         qh = q / np.linalg.norm(q)
-        basis = np.linalg.svd(np.eye(dimension) - np.outer(qh, qh))[0][:, : dimension - 1]
+        if polarization == "transverse":
+            basis = np.linalg.svd(np.eye(dimension) - np.outer(qh, qh))[0][:, : dimension - 1]
+        else:
+            basis = qh[:, None]
         phase = x @ q
         for f in (np.cos(phase), np.sin(phase)):
             for p in basis.T:
@@ -257,8 +283,8 @@ def transverse_plane_waves(positions: np.ndarray, masses: np.ndarray, box: dict,
 
 
 def estimate_phonon_band(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray, masses: np.ndarray,
-                         box: dict, dimension: int) -> PhononBandEstimate:
-    """First transverse phonon band from computed modes (method in the module docs).
+                         box: dict, dimension: int, polarization: str = "transverse") -> PhononBandEstimate:
+    """First transverse (or longitudinal) phonon band from computed modes (method in the module docs).
 
     Parameters
     ----------
@@ -270,8 +296,10 @@ def estimate_phonon_band(omega: np.ndarray, vectors: np.ndarray, positions: np.n
     masses : ndarray, shape=(N,)
     box : dict
         The Hessian sidecar's box.
+    polarization : "transverse" or "longitudinal"
+        Which plane waves; the result's ``c_t`` is then the speed of that branch.
     """
-    W = transverse_plane_waves(positions, masses, box, dimension)
+    W = transverse_plane_waves(positions, masses, box, dimension, polarization)
     weight = np.sum((W.T @ vectors) ** 2, axis=0)  # (k,)
     omega = np.asarray(omega, dtype=float)
     peak = omega[np.argmax(weight)]

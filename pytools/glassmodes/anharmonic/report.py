@@ -1,6 +1,8 @@
 """Tables and figures of lifetimes: CSV writers/readers, frequency-bin averages, tau(omega) plots.
 
-Every axis is labelled with its quantity and units.
+Every axis is labelled with its quantity and units. :func:`plot_lifetimes` is the figure of the demo
+and of ``glassmodes lifetimes --plot`` (one style for both): lifetime and decay rate on two axes,
+modes colored by the categories of :mod:`glassmodes.analysis.classify`.
 """
 
 from __future__ import annotations
@@ -140,3 +142,92 @@ def plot_tau_vs_omega(pt=None, md=None, bin_width: float = 0.5, omega_unit: str 
     ax.set_ylabel(rf"lifetime $\tau_k = 1/\Gamma_k$ [{time_unit}]")
     ax.legend(fontsize=7)
     return ax
+
+
+def mode_categories(modes_file, pr_threshold: float = 0.2, omega_max: float | None = None) -> np.ndarray:
+    """Category code of every mode of a mode file (:func:`glassmodes.analysis.classify_four` with
+    the QLM rule of :func:`glassmodes.analysis.qlm_mask`), shape=(nmodes,), int8."""
+    from glassmodes.analysis import classify_four
+    from glassmodes.modes import ModeFile
+
+    with ModeFile(modes_file) as mf:
+        omega, pr = mf.frequencies, mf.participation_ratio
+        complete = omega.size + mf.solver.zero_modes.count >= mf.dimension * mf.natoms
+    return classify_four(omega, pr, pr_threshold, omega_qvm=omega_max, complete_spectrum=complete).labels
+
+
+def plot_lifetimes(res, categories=None, pr_threshold: float | None = None, title: str | None = None,
+                   bins_per_decade: int = 8, ax=None):
+    """Three-phonon lifetimes against frequency on log-log axes, decay rate on the right axis.
+
+    Parameters
+    ----------
+    res : glassmodes.anharmonic.lifetimes.Lifetimes
+        ``omega`` (``omega_unit``), ``tau = 1/Gamma`` (time units of ``rate_unit``).
+    categories : ndarray of int, shape=(nmodes,), optional
+        Category of every mode of the mode file (:func:`mode_categories`), indexed by ``res.modes``:
+        points colored as in the PR vs omega figure (:data:`glassmodes.analysis.plots.CATEGORY_STYLE`).
+    pr_threshold : float, optional
+        The threshold of the categories, for the legend title.
+    bins_per_decade : int
+        The black line: geometric mean of tau in logarithmic frequency bins (bins with >= 3 modes).
+
+    Returns the Axes; the right axis (``Gamma_k = 1/tau_k``, ``rate_unit``) is a secondary axis of it.
+    """
+    from glassmodes.analysis.plots import _LEGEND, plain_log_ticks, scatter_categories
+
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5.8, 5.2), constrained_layout=True)
+    omega, tau = np.asarray(res.omega, float), np.asarray(res.tau, float)
+    ok = np.isfinite(tau) & (tau > 0) & (omega > 0)
+    time_unit = res.rate_unit[2:] if res.rate_unit.startswith("1/") else f"1/({res.rate_unit})"
+    if categories is not None:
+        cat = np.asarray(categories)[np.asarray(res.modes)]
+        scatter_categories(ax, omega[ok], tau[ok], cat[ok])
+    else:
+        ax.scatter(omega[ok], tau[ok], s=5, color="0.4", lw=0, label=f"modes: {int(ok.sum())}")
+    if ok.sum() >= 3:
+        lo, hi = np.log10(omega[ok].min()), np.log10(omega[ok].max())
+        edges = 10 ** np.linspace(lo, hi + 1e-9, max(2, int(np.ceil((hi - lo) * bins_per_decade)) + 1))
+        c, m, _, n = bin_average(omega[ok], tau[ok], edges)
+        good = n >= 3
+        ax.plot(np.sqrt(edges[:-1] * edges[1:])[good], m[good], "-", color="black", lw=1.2, zorder=5,
+                label=f"geometric mean ({bins_per_decade} bins per decade)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(rf"angular frequency $\omega_k$ [{res.omega_unit}]")
+    ax.set_ylabel(rf"lifetime $\tau_k = 1/\Gamma_k$ [{time_unit}]")
+
+    def inverse(x):
+        with np.errstate(divide="ignore"):
+            return 1.0 / np.asarray(x, dtype=float)
+
+    right = ax.secondary_yaxis("right", functions=(inverse, inverse))
+    right.set_ylabel(rf"energy decay rate $\Gamma_k$ [{res.rate_unit}]")
+    span = tau[ok].max() / tau[ok].min() if ok.any() else np.inf
+    if span < 300:   # few decades: plain tick labels on both axes
+        plain_log_ticks(ax.yaxis, dense=span < 20)
+        plain_log_ticks(right.yaxis, dense=span < 20)
+    head = f"{res.limit} three-phonon lifetimes, T = {res.temperature:g}, {res.smearing.describe()}"
+    if title:
+        head = f"{title}\n{head}"
+    ax.set_title(head, fontsize=8, loc="left")
+    leg_title = None if pr_threshold is None else f"categories at PR < {pr_threshold:g}"
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, title=leg_title, title_fontsize=7,
+              **_LEGEND)   # below the axes: no mode hidden
+    return ax
+
+
+def save_lifetimes_plot(path, res, categories=None, pr_threshold: float | None = None, title: str | None = None):
+    """:func:`plot_lifetimes` written to a PNG (dpi 130, as the analysis figures)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ax = plot_lifetimes(res, categories=categories, pr_threshold=pr_threshold, title=title)
+    ax.figure.savefig(path, dpi=130)
+    plt.close(ax.figure)
+    return path

@@ -1,7 +1,8 @@
 """Export modes as extended XYZ or LAMMPS dump files (one frame per mode), for any viewer.
 
-Columns: dump "id type x y z ux uy uz weight"; extended XYZ species (the type), pos, id, mass,
-mode_displacement, mode_weight. ux uy uz = u_i = e_i / sqrt(m_i), weight = |e_i|^2, positions
+Columns: dump "id type x y z Displacement.X Displacement.Y Displacement.Z weight" (OVITO reads the
+three as its vector property Displacement); extended XYZ species (the type), pos, id, mass,
+mode_displacement, mode_weight. Displacement = u_i = e_i / sqrt(m_i), weight = |e_i|^2, positions
 from the mode file. The format follows the suffix (.xyz/.extxyz: xyz; .dump/.lammpstrj: dump)
 unless --format is given. See docs/ovito.md.
 """

@@ -36,15 +36,20 @@ def add_arguments(parser) -> None:
     sel = parser.add_mutually_exclusive_group()
     sel.add_argument("--wmax", type=float, help="only modes with omega <= wmax")
     sel.add_argument("--qlm", type=float, metavar="PR",
-                     help="only quasi-localized modes: participation ratio < PR (with --qlm-wmax)")
+                     help="only quasi-localized modes: participation ratio < PR and omega below --qlm-wmax, "
+                          "by default below omega_QVM (the lowest mode with PR >= the threshold): soft and "
+                          "localized, never the high-frequency localized modes")
     sel.add_argument("--modes-list", help="only these mode indices, comma separated")
-    parser.add_argument("--qlm-wmax", type=float, help="upper frequency of QLMs for --qlm")
+    parser.add_argument("--qlm-wmax", type=float, help="upper frequency of QLMs for --qlm (default omega_QVM)")
     parser.add_argument("--float32", action="store_true", help="single-precision products (half memory, faster)")
     parser.add_argument("--block", type=int, default=16, help="pivot modes per stacked product (default 16)")
     parser.add_argument("--chunk", type=int, default=256, help="eigenvector columns per block (default 256)")
     parser.add_argument("--np", type=int, default=1, help="MPI ranks (re-runs itself under mpirun)")
     parser.add_argument("-o", "--output", required=True, help="CSV table to write (one row per mode)")
-    parser.add_argument("--plot", help="PNG of tau(omega)")
+    parser.add_argument("--plot", help="PNG of tau and Gamma against omega, modes colored by category "
+                                       "(quasi-localized, hybridized, high-frequency localized, delocalized)")
+    parser.add_argument("--pr-threshold", type=float, default=None,
+                        help="PR threshold of the categories in --plot (default: --qlm's, else 0.2)")
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
 
 
@@ -57,7 +62,8 @@ def run(args) -> int:
     import numpy as np
 
     from glassmodes.anharmonic.lifetimes import Smearing, compute_lifetimes
-    from glassmodes.anharmonic.report import plot_tau_vs_omega, write_lifetimes_csv
+    from glassmodes.analysis import qlm_bound, qlm_mask
+    from glassmodes.anharmonic.report import mode_categories, save_lifetimes_plot, write_lifetimes_csv
     from glassmodes.modes import ModeFile
 
     comm = None
@@ -72,10 +78,10 @@ def run(args) -> int:
     if args.wmax is not None:
         targets = np.flatnonzero((omega > 0) & (omega <= args.wmax))
     elif args.qlm is not None:
-        sel = (omega > 0) & (pr < args.qlm)
-        if args.qlm_wmax is not None:
-            sel &= omega <= args.qlm_wmax
-        targets = np.flatnonzero(sel)
+        targets = np.flatnonzero(qlm_mask(omega, pr, args.qlm, args.qlm_wmax))
+        if rank == 0 and not args.quiet:
+            print(f"lifetimes: {targets.size} QLMs: PR < {args.qlm:g} and "
+                  f"{qlm_bound(omega, pr, args.qlm, args.qlm_wmax)[1]}", file=sys.stderr, flush=True)
     elif args.modes_list:
         targets = np.array([int(s) for s in args.modes_list.split(",") if s.strip()])
     if targets is not None and targets.size == 0:
@@ -88,12 +94,9 @@ def run(args) -> int:
     if rank == 0:
         write_lifetimes_csv(args.output, res)
         if args.plot:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            ax = plot_tau_vs_omega(pt=res, omega_unit=res.omega_unit, time_unit=res.rate_unit.split("/")[-1])
-            ax.set_title(f"{res.limit} three-phonon lifetimes, T = {res.temperature:g}", fontsize=9)
-            ax.figure.savefig(args.plot, dpi=150)
+            thr = args.pr_threshold if args.pr_threshold is not None else (args.qlm or 0.2)
+            cats = mode_categories(args.modes, thr, args.qlm_wmax)
+            save_lifetimes_plot(args.plot, res, categories=cats, pr_threshold=thr)
         if not args.quiet:
             print(f"{res.modes.size} modes, {res.seconds:.1f} s ({res.method}); median tau "
                   f"{np.median(res.tau[np.isfinite(res.tau)]):.4g} {res.rate_unit.split('/')[-1]} -> {args.output}",

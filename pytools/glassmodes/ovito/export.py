@@ -11,8 +11,12 @@ Extended XYZ columns (``Properties=``)
     comment keys ``Lattice``, ``Origin``, ``pbc``, ``mode``, ``omega``, ``omega_unit``,
     ``participation_ratio``, ``units``, ``displacement``.
 LAMMPS dump columns
-    ``id type x y z ux uy uz weight`` (``ux uy uz`` = ``u_i``, ``weight`` = ``|e_i|^2``); the box as
-    LAMMPS writes it (``BOX BOUNDS xy xz yz`` with bounding-box extents when triclinic).
+    ``id type x y z Displacement.X Displacement.Y Displacement.Z weight`` (the three components of
+    ``u_i``, ``weight`` = ``|e_i|^2``); the box as LAMMPS writes it (``BOX BOUNDS xy xz yz`` with
+    bounding-box extents when triclinic). OVITO's dump reader maps columns named
+    ``<standard property>.X/Y/Z`` onto that property, so the displacement comes in as OVITO's vector
+    property ``Displacement`` (shape (N, 3), arrows through its Vectors visual element) with no
+    column mapping; other columns keep their names (``weight``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from glassmodes.io.atomic import atomic_output
 from glassmodes.ovito.frame import ModeFrame
 
-DUMP_COLUMNS = ("id", "type", "x", "y", "z", "ux", "uy", "uz", "weight")
+DUMP_COLUMNS = ("id", "type", "x", "y", "z", "Displacement.X", "Displacement.Y", "Displacement.Z", "weight")
 XYZ_PROPERTIES = "species:S:1:pos:R:3:id:I:1:mass:R:1:mode_displacement:R:3:mode_weight:R:1"
 
 

@@ -14,6 +14,16 @@ Output, per particle, matched to the mode file by atom ID (Particle Identifier),
     The top ``select_fraction`` participants (largest weight), when ``select`` is on.
 ``Vector Transparency``
     1 on particles whose arrow is hidden (``arrows = "selected"``: all but the top participants).
+``Radius``
+    ``particle_scale`` (top participants) or ``context_scale`` (the others) times each
+    particle's own radius (its ``Radius`` property, e.g. the
+    diameters of a polydisperse glass's data file, else its type's radius, else the particles'
+    default radius, ParticlesVis.radius): relative sizes are kept, and the arrows, which start at the particle
+    centres, stick out of spheres drawn at half size and are not hidden behind the other
+    particles, drawn at a quarter (the defaults; 1 and 1 leave the radii alone).
+``Transparency``
+    ``context_transparency`` on the particles other than the top participants (when > 0), so
+    arrows behind them show through.
 
 Global attributes ``Mode.index``, ``Mode.omega``, ``Mode.omega_unit``,
 ``Mode.participation_ratio``, ``Mode.selected_count``. With ``animate`` on, the modifier
@@ -61,6 +71,13 @@ class ModeModifier(ModifierInterface):
     arrow_scale : float
         Length of the longest arrow, distance units (sets ``vector_vis.scaling`` to
         ``arrow_scale / max|u|``); 0 leaves ``vector_vis.scaling`` as the user set it.
+    particle_scale : float
+        Top participants drawn at this fraction of their own radius (module docs), so the arrows
+        are visible at OVITO's default radius.
+    context_scale : float
+        The other particles drawn at this fraction of their own radius (1 and 1: radii untouched).
+    context_transparency : float in [0, 1)
+        Transparency of the other particles (0: opaque, no property written).
     arrow_coloring : "weight" or "uniform"
         Color the arrows by ``Mode Weight`` (``vector_vis`` color mapping, interval 0 .. max weight)
         or with ``vector_vis.color``.
@@ -83,7 +100,13 @@ class ModeModifier(ModifierInterface):
     select_fraction = Range(low=0.0, high=1.0, value=0.1, exclude_low=True, label="Fraction selected",
                             ovito_group="Selection")
     arrows = Enum("selected", "all", label="Arrows on", ovito_group="Arrows")
-    arrow_scale = Range(low=0.0, value=1.0, label="Longest arrow (distance)", ovito_group="Arrows")
+    arrow_scale = Range(low=0.0, value=1.5, label="Longest arrow (distance)", ovito_group="Arrows")
+    particle_scale = Range(low=0.0, high=10.0, value=0.3, exclude_low=True,
+                           label="Top participants' size (x own radius)", ovito_group="Selection")
+    context_scale = Range(low=0.0, high=10.0, value=0.2, exclude_low=True,
+                          label="Other particles' size (x own radius)", ovito_group="Selection")
+    context_transparency = Range(low=0.0, high=1.0, value=0.6, exclude_high=True,
+                                 label="Other particles' transparency", ovito_group="Selection")
     arrow_coloring = Enum("weight", "uniform", label="Arrow color", ovito_group="Arrows")
     center_core = Bool(False, label="Center cell on the core", ovito_group="View")
     animate = Bool(False, label="Animate the mode", ovito_group="Animation")
@@ -130,6 +153,11 @@ class ModeModifier(ModifierInterface):
                 phase = np.sin(2.0 * np.pi * (int(frame) % int(self.frames)) / int(self.frames))
                 particles.positions_[...] = particles.positions + (self.amplitude * phase / umax) * u
 
+        if self.particle_scale != 1.0 or self.context_scale != 1.0:
+            scale = np.where(top, float(self.particle_scale), float(self.context_scale))
+            particles.create_property("Radius", data=scale * particle_radii(particles))
+        if self.context_transparency > 0:
+            particles.create_property("Transparency", data=np.where(top, 0.0, float(self.context_transparency)))
         prop = particles.create_property(ARROW_PROPERTY, data=u)
         prop.vis = self.vector_vis
         particles.create_property(WEIGHT_PROPERTY, data=w)
@@ -178,6 +206,23 @@ class ModeModifier(ModifierInterface):
             interval = (0.0, float(np.max(w)) if np.max(w) > 0 else 1.0)
             if not np.allclose(vis.color_mapping_interval, interval, rtol=1e-9, atol=0.0):
                 vis.color_mapping_interval = interval
+
+
+def particle_radii(particles) -> np.ndarray:
+    """Each particle's display radius, shape=(n,): its ``Radius`` property where positive, else its
+    type's radius where set, else the particles' visual element's default radius (ParticlesVis.radius)."""
+    default = float(particles.vis.radius) if particles.vis is not None else 0.5  # OVITO 3.17 headless: 1.2
+    r = np.full(particles.count, default)
+    types = particles.particle_types
+    if types is not None:
+        tid = np.asarray(types)
+        for t in types.types:
+            if t.radius > 0:
+                r[tid == t.id] = t.radius
+    if "Radius" in particles:
+        own = np.asarray(particles["Radius"], dtype=float)
+        r = np.where(own > 0, own, r)
+    return r
 
 
 def mode_file_data(modes, k: int = 0) -> DataCollection:

@@ -10,6 +10,15 @@ Framing: ``core`` shows the core (the fewest particles carrying half the weight,
 shifted so the core is in one piece in its middle, and only a slab of particles around it along
 the viewing direction (nothing in front hides it); ``box`` shows the whole cell; ``auto`` the core
 when its picture is less than 70% of the cell's (a quasi-localized mode), else the cell.
+Particle sizes: when the structure carries per-particle radii (``--data`` with a ``Radius``
+property, e.g. a LAMMPS data file of ``atom_style sphere`` for a polydisperse glass) the spheres
+keep their relative sizes (scaled so the mean radius is ``radius``); else all are ``radius``.
+Overlays: a text label (mode index, omega, PR; the longest arrow and the picture width as the
+length scale) in the top left corner, and a colour bar of the weight ``|e_i|^2`` (the colour map
+of the top participants) on the right.
+Animation (``animate=True``): one period of the oscillation ``x0 + A sin(2 pi f / F) u / max|u|``
+(:class:`glassmodes.ovito.modifier.ModeModifier`), rendered frame by frame and written as an
+animated GIF (Pillow) or, for ``.mp4``/``.avi``, by OVITO's video encoder.
 
 :class:`Camera` maps world points to pixels (OVITO's orthographic convention, ``fov`` = half the
 visible height): annotate or check pictures with :meth:`Camera.project`.
@@ -81,6 +90,10 @@ class RenderResult:
         Number of top participants (opaque, with arrows).
     size : tuple of int
         (width, height) in pixels.
+    label : str
+        Text of the label overlay ("" when off).
+    frames : int
+        Number of frames written (1 for a still picture).
     """
 
     path: Path
@@ -89,7 +102,11 @@ class RenderResult:
     core_center: np.ndarray
     selected: int
     size: tuple
+    label: str = ""
+    frames: int = 1
 
+
+ANIMATION_SUFFIXES = (".gif", ".mp4", ".avi")
 
 def _unit(v) -> np.ndarray:
     v = np.asarray(v, dtype=float)
@@ -128,7 +145,8 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
                 camera_dir=None, radius: float | None = None, arrow_scale: float | None = None,
                 arrow_width: float | None = None, arrow_color=(0.85, 0.05, 0.05), context_color=(0.75, 0.75, 0.75),
                 context_radius: float = 0.4, slab: float | None = None, background=(1.0, 1.0, 1.0),
-                antialiasing: bool = True) -> RenderResult:
+                antialiasing: bool = True, label: bool = True, color_bar: bool = True, animate: bool = False,
+                frames: int = 16, amplitude: float | None = None, fps: int = 10) -> RenderResult:
     """Render mode ``k`` of a mode file to a PNG (module docs for the picture).
 
     Parameters
@@ -138,7 +156,7 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     k : int
         Mode index.
     output : path
-        PNG to write.
+        PNG to write; with ``animate``, a ``.gif`` (or ``.mp4``/``.avi``).
     data : path, optional
         Structure file with atom IDs (LAMMPS data, dump, ...); default the mode file's atoms.
     size : (int, int)
@@ -150,7 +168,7 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
         Viewing direction; default the core's least-displacement axis (3D), ``-z`` (2D).
     radius : float, optional
         Radius of the top participants, distance units; default 0.25 mean interparticle distances
-        ``(V/N)^(1/d)``.
+        ``(V/N)^(1/d)``. With per-particle radii in the structure: their mean (sizes kept relative).
     arrow_scale : float, optional
         Length of the longest arrow, distance units; default 1.8 mean interparticle distances.
     arrow_width : float, optional
@@ -161,9 +179,20 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     slab : float, optional
         Core view only: particles farther than this from the core along the viewing direction are
         left out, except the core itself (default: half the picture's half-height).
+    label, color_bar : bool
+        Draw the text label (mode, omega, PR, length scale) and the colour bar of the weight.
+    animate : bool
+        Write an animation of one period of the mode instead of a still picture.
+    frames : int
+        Frames of the animation (one period).
+    amplitude : float, optional
+        Largest displacement in the animation, distance units (default 0.3 mean distances).
+    fps : int
+        Frames per second of the animation.
     """
-    from matplotlib import colormaps
-    from ovito.vis import TachyonRenderer, Viewport
+    from ovito.modifiers import ColorCodingModifier
+    from ovito.qt_compat import QtCore
+    from ovito.vis import ColorLegendOverlay, TachyonRenderer, TextLabelOverlay, Viewport
 
     from glassmodes.ovito.modifier import WEIGHT_PROPERTY, mode_pipeline
 
@@ -172,6 +201,14 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     width, height = (int(s) for s in size)
     if width < 8 or height < 8:
         raise ValueError(f"image size {size} is too small")
+    output = Path(output)
+    if animate:
+        if output.suffix.lower() not in ANIMATION_SUFFIXES:
+            raise ValueError(f"an animation is written as {', '.join(ANIMATION_SUFFIXES)}, not {output.name!r}")
+        if int(frames) < 2:
+            raise ValueError(f"an animation needs at least 2 frames, got {frames}")
+    elif output.suffix.lower() in ANIMATION_SUFFIXES:
+        raise ValueError(f"{output.name}: a still picture is a PNG; give animate=True (--animate) for an animation")
     frame = load_mode_frame(modes, k)
     d = frame.dimension
     h = frame.cell[:, :3]
@@ -182,7 +219,9 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     arrow_width = 0.1 * spacing if arrow_width is None else float(arrow_width)
 
     pipeline = mode_pipeline(modes, k, data=data, select=True, select_fraction=select, arrows="selected",
-                             arrow_scale=arrow_scale, arrow_coloring="uniform", center_core=True)
+                             arrow_scale=arrow_scale, arrow_coloring="uniform", center_core=True,
+                             particle_scale=1.0, context_scale=1.0,   # radii set below, from the structure's own
+                             context_transparency=0.0)
     mod = pipeline.modifiers[-1].delegate   # the ModeModifier inside OVITO's PythonModifier wrapper
     mod.vector_vis.width = arrow_width
     mod.vector_vis.color = tuple(float(c) for c in arrow_color)
@@ -227,15 +266,20 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     else:
         target, fov = center, fov_core
         depth = 0.5 * fov if slab is None else float(slab)
-    cmap = colormaps["viridis"]
+    wmax = float(w.max()) if w.max() > 0 else 1.0
+    coloring = ColorCodingModifier(property=WEIGHT_PROPERTY, gradient=ColorCodingModifier.Viridis(),
+                                   start_value=0.0, end_value=wmax, only_selected=True, auto_adjust_range=False)
+    pipeline.modifiers.append(coloring)
 
     def style(frame_index, data):
         p = data.particles_
-        w = np.asarray(p[WEIGHT_PROPERTY])
         sel = np.asarray(p["Selection"]) != 0
-        wmax = float(w.max()) if w.max() > 0 else 1.0
-        p.create_property("Color", data=np.where(sel[:, None], cmap(w / wmax)[:, :3], np.asarray(context_color)))
-        p.create_property("Radius", data=np.where(sel, radius, float(context_radius) * radius))
+        p.create_property("Color", data=np.where(sel[:, None], np.asarray(p["Color"]), np.asarray(context_color)))
+        r = np.full(p.count, radius)
+        if "Radius" in p and np.all(np.asarray(p["Radius"]) > 0):   # per-particle sizes: keep them relative
+            own = np.asarray(p["Radius"], dtype=float)
+            r = radius * own / own.mean()
+        p.create_property("Radius", data=np.where(sel, r, float(context_radius) * r))
         if np.isfinite(depth):  # core view: a slab around the core, so nothing in front hides it
             outside = np.abs((np.asarray(p.positions) - target) @ direction) > depth
             p.delete_elements(outside & ~core_mask(w))
@@ -252,12 +296,75 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     camera = Camera(position=target - distance * direction, direction=direction, up=up, fov=float(fov))
     vp = Viewport(type=Viewport.Type.Ortho, camera_pos=tuple(camera.position), camera_dir=tuple(direction),
                   camera_up=tuple(up), fov=camera.fov)
-    output = Path(output)
+    text = ""
+    if label:
+        mf = load_mode_frame(modes, k)
+        text = (f"mode {mf.index}: \u03c9 = {mf.omega:.4g} {mf.omega_unit}, PR = {mf.participation_ratio:.3g}\n"
+                f"longest arrow {arrow_scale:.2g}, picture width {2 * fov * aspect:.3g} (distance units)")
+        vp.overlays.append(TextLabelOverlay(
+            text=text, alignment=QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
+            font_size=0.032, font_family="DejaVu Sans", text_color=(0.0, 0.0, 0.0), offset_x=0.01, offset_y=-0.01,
+            outline_enabled=True, outline_color=(1.0, 1.0, 1.0)))
+    if color_bar:
+        vp.overlays.append(ColorLegendOverlay(
+            modifier=coloring, title="|e_i|\u00b2", alignment=QtCore.Qt.AlignmentFlag.AlignRight
+            | QtCore.Qt.AlignmentFlag.AlignVCenter, orientation=QtCore.Qt.Orientation.Vertical,
+            legend_size=0.4, font_size=0.1, label_size=0.8, font_family="DejaVu Sans", text_color=(0.0, 0.0, 0.0),
+            format_string="%.2g", offset_x=-0.04, background_enabled=True, background_color=(1.0, 1.0, 1.0)))
+    renderer = TachyonRenderer(antialiasing=antialiasing, ambient_occlusion=False, shadows=False)
+    n_frames = 1
+    if animate:
+        mod.animate = True
+        mod.frames = int(frames)
+        mod.amplitude = 0.3 * spacing if amplitude is None else float(amplitude)
+        n_frames = int(frames)
     pipeline.add_to_scene()
     try:
-        vp.render_image(size=(width, height), filename=str(output), background=tuple(background),
-                        renderer=TachyonRenderer(antialiasing=antialiasing, ambient_occlusion=False, shadows=False))
+        if not animate:
+            vp.render_image(size=(width, height), filename=str(output), background=tuple(background),
+                            renderer=renderer)
+        else:
+            _render_animation(vp, output, (width, height), tuple(background), renderer, n_frames, int(fps))
     finally:
         pipeline.remove_from_scene()
     return RenderResult(path=output, camera=camera, view=chosen, core_center=center,
-                        selected=int(top_participants(w, select).sum()), size=(width, height))
+                        selected=int(top_participants(w, select).sum()), size=(width, height), label=text,
+                        frames=n_frames)
+
+
+def _render_animation(vp, output: Path, size, background, renderer, frames: int, fps: int) -> None:
+    """Frames 0..frames-1 of the scene: a GIF assembled with Pillow, other formats by OVITO's encoder.
+
+    Written atomically (:func:`glassmodes.io.atomic.atomic_output`).
+    """
+    from glassmodes.io.atomic import atomic_output
+
+    with atomic_output(output, suffix=output.suffix) as tmp:
+        if output.suffix.lower() == ".gif":
+            from PIL import Image
+
+            images = []
+            for f in range(frames):
+                img = vp.render_image(size=size, frame=f, background=background, renderer=renderer)
+                images.append(Image.fromarray(_qimage_rgb(img)))
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                           duration=int(round(1000 / fps)), loop=0)
+        else:   # OVITO picks the encoder from the suffix: render under the name without ".part"
+            video = tmp.with_suffix("")
+            try:
+                vp.render_anim(filename=str(video), size=size, fps=fps, background=background, renderer=renderer,
+                               range=(0, frames - 1))
+                os.replace(video, tmp)
+            finally:
+                if video.exists():
+                    video.unlink()
+
+
+def _qimage_rgb(img) -> np.ndarray:
+    """RGB array, shape=(height, width, 3), uint8, of a QImage."""
+    q = img.convertToFormat(img.Format.Format_RGB888)
+    ptr = q.constBits()
+    if hasattr(ptr, "setsize"):
+        ptr.setsize(q.sizeInBytes())
+    arr = np.frombuffer(bytes(ptr), dtype=np.uint8).reshape(q.height(), q.bytesPerLine())
+    return arr[:, : 3 * q.width()].reshape(q.height(), q.width(), 3).copy()
