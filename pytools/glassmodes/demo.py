@@ -110,7 +110,8 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     meta_path, data_path = glass_dir / f"{stem}.json", glass_dir / f"{stem}.data"
 
     def glass():
-        meta = prepare(model, n=n, seed=seed, samples=1, out_dir=glass_dir)[0]
+        with _LogWatch(glass_dir / f"{stem}.log", progress):
+            meta = prepare(model, n=n, seed=seed, samples=1, out_dir=glass_dir)[0]
         return (f"{model}, N = {meta['N']}, E/N = {meta['energy_per_particle']:.6f}, "
                 f"largest force {meta['largest_force']:.1e}")
 
@@ -267,6 +268,40 @@ _CAPTIONS = {
     "cumulative_over_omega5": "C(omega)/omega^5, C(omega) the fraction of non-zero modes below omega: a plateau "
                               "where g ~ omega^4",
 }
+
+
+class _LogWatch:
+    """While LAMMPS runs in this process, report every ``every`` s where its log stands: the
+    last command (``run``, ``minimize``, ...) and the last thermo step."""
+
+    def __init__(self, log: Path, progress, every: float = 10.0):
+        import threading
+
+        self.log, self.progress, self.every = Path(log), progress, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _watch(self):
+        while not self.stop.wait(self.every):
+            try:
+                lines = self.log.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            command = next((" ".join(l.split()) for l in reversed(lines)
+                            if l.split()[:1] and l.split()[0] in ("run", "minimize", "write_data")), None)
+            step = next((l.split()[0] for l in reversed(lines) if l.split()[:1] and l.split()[0].isdigit()), None)
+            where = f"`{command[:60]}`" if command else "setting up"
+            self.progress(f"  LAMMPS: {where}" + (f", last thermo output at step {step}" if step else "") +
+                          f" ({time.perf_counter() - self.t0:.0f} s)")
 
 
 def _time_unit(rate_unit: str) -> str:
