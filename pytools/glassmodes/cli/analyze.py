@@ -57,6 +57,8 @@ def run(args) -> int:
         written += stats.save_plots(out)
     pl = summary.get("power_law", {})
     beta = f"beta = {pl['beta']:.3f} [{pl['beta_ci'][0]:.3f}, {pl['beta_ci'][1]:.3f}]" if "beta" in pl else "no fit"
+    for note in stats.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"{summary['samples']} sample(s), {summary['modes_counted']} modes, {summary['qlm_count']} QLMs "
           f"({summary['qlm_criterion']['name']}, PR < {summary['qlm_criterion']['pr_threshold']}); "
           f"power law {beta}")

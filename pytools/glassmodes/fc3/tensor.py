@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from glassmodes.fc3 import kernels
 from glassmodes.fc3.files import (
-    Fc3FileError, check_indices, open_records, read_atoms, read_sidecar,
+    Fc3FileError, check_file_set, check_indices, open_records, read_atoms, read_sidecar,
 )
 
 
@@ -281,6 +281,7 @@ def read_fc3(path: str | os.PathLike, comm=None, mass_weighted: bool | None = No
         A missing, truncated, corrupt or mismatched file, with the reason.
     """
     meta = read_sidecar(path)
+    check_file_set(path, meta)
     records = open_records(path, meta)
     atoms = read_atoms(path, meta)
     lo, hi = 0, records.shape[0]
