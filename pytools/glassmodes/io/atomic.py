@@ -70,7 +70,11 @@ def companion_record(path: str | os.PathLike, name: str | None = None) -> dict:
 
 
 def check_companions(sidecar: str | os.PathLike, meta: dict, files: dict, error=FileSetError) -> bool:
-    """Check each ``files[role]`` (a path) against ``meta['companions'][role]`` (size, then CRC-32).
+    """Check each ``files[role]`` against ``meta['companions'][role]`` (size, then CRC-32).
+
+    ``files[role]`` is a path, or ``(path, bytes)``: the file's content as the caller read it
+    (then the check applies to exactly the bytes the caller parses, even if a concurrent writer
+    replaces the file meanwhile).
 
     Returns False when the sidecar has no ``companions`` field (written before they existed:
     nothing to check), True when every companion matches; raises ``error`` naming the file and
@@ -81,17 +85,19 @@ def check_companions(sidecar: str | os.PathLike, meta: dict, files: dict, error=
         return False
     if not isinstance(recorded, dict):
         raise error(f"{sidecar}: field {COMPANIONS_KEY!r} is not an object")
-    for role, path in files.items():
+    import zlib
+
+    for role, spec in files.items():
         rec = recorded.get(role)
         if not isinstance(rec, dict) or not {"size", "crc32"} <= set(rec):
             raise error(f"{sidecar}: {COMPANIONS_KEY!r} has no size and crc32 for the {role} file")
-        path = Path(path)
-        size = path.stat().st_size
+        path, data = (Path(spec[0]), spec[1]) if isinstance(spec, tuple) else (Path(spec), None)
+        size = path.stat().st_size if data is None else len(data)
         if size != int(rec["size"]):
             raise error(f"{path}: {size} bytes, its sidecar {sidecar} records {rec['size']}: the files "
                         "come from different writes (a concurrent writer or an interrupted rename) "
                         "or the file was truncated or modified")
-        crc = crc32_file(path)
+        crc = crc32_file(path) if data is None else zlib.crc32(data)
         if crc != int(rec["crc32"]):
             raise error(f"{path}: CRC-32 {crc:#010x}, its sidecar {sidecar} records {int(rec['crc32']):#010x}: "
                         "the files come from different writes (a concurrent writer or an interrupted "

@@ -100,14 +100,8 @@ def atoms_path(path: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(path)}.atoms.npy")
 
 
-def _petsc_header(path: Path):
-    """Check a PETSc binary AIJ file's header and size: (nrows, ncols, nnz)."""
-    if not path.is_file():
-        raise HessianFileError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size < 16:
-        raise HessianFileError(f"{path}: {size} bytes, too short for a PETSc matrix header")
-    header = np.fromfile(path, dtype=">i4", count=4)
+def _check_header(path, header: np.ndarray, size: int):
+    """Check a PETSc binary AIJ header against the file size: (nrows, ncols, nnz)."""
     classid, nrows, ncols, nnz = (int(v) for v in header)
     if classid != PETSC_MAT_CLASSID:
         raise HessianFileError(
@@ -122,6 +116,16 @@ def _petsc_header(path: Path):
             f"{nnz} nonzeros (truncated or written with other index/scalar sizes)"
         )
     return nrows, ncols, nnz
+
+
+def _petsc_header(path: Path):
+    """Check a PETSc binary AIJ file's header and size: (nrows, ncols, nnz)."""
+    if not path.is_file():
+        raise HessianFileError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size < 16:
+        raise HessianFileError(f"{path}: {size} bytes, too short for a PETSc matrix header")
+    return _check_header(path, np.fromfile(path, dtype=">i4", count=4), size)
 
 
 def _check_rowlen(path, rowlen: np.ndarray, nnz: int) -> None:
@@ -152,12 +156,20 @@ def read_petsc_aij(path: str | os.PathLike) -> sp.csr_matrix:
     index out of range or a non-finite value.
     """
     path = Path(path)
-    nrows, ncols, nnz = _petsc_header(path)
-    with open(path, "rb") as f:
-        f.seek(16)
-        rowlen = np.fromfile(f, dtype=">i4", count=nrows).astype(np.int64)
-        cols = np.fromfile(f, dtype=">i4", count=nnz).astype(np.int32)
-        vals = np.fromfile(f, dtype=">f8", count=nnz).astype(np.float64)
+    if not path.is_file():
+        raise HessianFileError(f"{path}: no such file")
+    return parse_petsc_aij(path, path.read_bytes())
+
+
+def parse_petsc_aij(path, raw: bytes) -> sp.csr_matrix:
+    """:func:`read_petsc_aij` on the file's content ``raw`` (``path`` for messages)."""
+    size = len(raw)
+    if size < 16:
+        raise HessianFileError(f"{path}: {size} bytes, too short for a PETSc matrix header")
+    nrows, ncols, nnz = _check_header(path, np.frombuffer(raw, dtype=">i4", count=4), size)
+    rowlen = np.frombuffer(raw, dtype=">i4", count=nrows, offset=16).astype(np.int64)
+    cols = np.frombuffer(raw, dtype=">i4", count=nnz, offset=16 + 4 * nrows).astype(np.int32)
+    vals = np.frombuffer(raw, dtype=">f8", count=nnz, offset=16 + 4 * nrows + 4 * nnz).astype(np.float64)
     _check_rowlen(path, rowlen, nnz)
     _check_entries(path, np.repeat(np.arange(nrows), rowlen), cols, vals, ncols)
     indptr = np.zeros(nrows + 1, dtype=np.int64)
@@ -286,13 +298,18 @@ def check_atoms(atoms: np.ndarray, meta: dict, where) -> None:
             )
 
 
-def read_atoms(path: str | os.PathLike, meta: dict) -> np.ndarray:
-    """The checked atoms file of the Hessian ``path`` (see :func:`check_atoms`)."""
+def read_atoms(path: str | os.PathLike, meta: dict, raw: bytes | None = None) -> np.ndarray:
+    """The checked atoms file of the Hessian ``path`` (see :func:`check_atoms`); ``raw``: its
+    content if the caller has read it already."""
+    import io
+
     apath = atoms_path(path)
-    if not apath.is_file():
-        raise HessianFileError(f"{path}: atoms file {apath} is missing")
+    if raw is None:
+        if not apath.is_file():
+            raise HessianFileError(f"{path}: atoms file {apath} is missing")
+        raw = apath.read_bytes()
     try:
-        atoms = np.load(apath, mmap_mode=None, allow_pickle=False)
+        atoms = np.load(io.BytesIO(raw), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise HessianFileError(f"{apath}: corrupt or truncated ({exc})") from None
     if atoms.dtype != ATOMS_DTYPE or atoms.shape != (int(meta["natoms"]),):
@@ -303,14 +320,17 @@ def read_atoms(path: str | os.PathLike, meta: dict) -> np.ndarray:
     return atoms
 
 
-def check_file_set(path: str | os.PathLike, meta: dict) -> None:
-    """The matrix and atoms files against the sizes and CRC-32 their sidecar records (if any)."""
+def check_file_set(path: str | os.PathLike, meta: dict, matrix_raw: bytes | None = None,
+                   atoms_raw: bytes | None = None) -> None:
+    """The matrix and atoms files against the sizes and CRC-32 their sidecar records (if any);
+    with ``matrix_raw`` / ``atoms_raw`` (the contents as read) the check is on those bytes."""
     path = Path(path)
     for p in (path, atoms_path(path)):
         if not p.is_file():
             raise HessianFileError(f"{path}: {'atoms file ' if p != path else ''}{p} is missing")
-    check_companions(sidecar_path(path), meta, {"matrix": path, "atoms": atoms_path(path)},
-                     error=HessianFileError)
+    files = {"matrix": path if matrix_raw is None else (path, matrix_raw),
+             "atoms": atoms_path(path) if atoms_raw is None else (atoms_path(path), atoms_raw)}
+    check_companions(sidecar_path(path), meta, files, error=HessianFileError)
     report_stale_temporaries(path)
 
 
@@ -320,18 +340,24 @@ def read_hessian(path: str | os.PathLike) -> Hessian:
     Checks (raising HessianFileError that names the file and the problem): the sidecar (JSON,
     fields, format, sizes), the companions' sizes and CRC-32 recorded in the sidecar (a set
     mixed from two writes), the matrix (header, size, row lengths, column range, finite values,
-    shape and nonzeros against the sidecar), the atoms (see :func:`check_atoms`).
+    shape and nonzeros against the sidecar), the atoms (see :func:`check_atoms`). Each file is
+    read once: the checksums are those of the bytes parsed.
     """
     path = Path(path)
     meta = read_sidecar(path)
-    check_file_set(path, meta)
-    matrix = read_petsc_aij(path)
+    for p in (path, atoms_path(path)):
+        if not p.is_file():
+            raise HessianFileError(f"{path}: {'atoms file ' if p != path else ''}{p} is missing")
+    matrix_raw, atoms_raw = path.read_bytes(), atoms_path(path).read_bytes()
+    check_file_set(path, meta, matrix_raw, atoms_raw)
+    matrix = parse_petsc_aij(path, matrix_raw)
+    del matrix_raw
     ndof = int(meta["ndof"])
     if matrix.shape != (ndof, ndof):
         raise HessianFileError(f"{path}: matrix is {matrix.shape}, sidecar says ndof = {ndof}")
     if matrix.nnz != int(meta["nnz"]):
         raise HessianFileError(f"{path}: {matrix.nnz} nonzeros, sidecar says {meta['nnz']}")
-    atoms = read_atoms(path, meta)
+    atoms = read_atoms(path, meta, atoms_raw)
     return Hessian(matrix=matrix, meta=meta, atoms=atoms)
 
 
