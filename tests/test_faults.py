@@ -83,26 +83,22 @@ def _truncate(path: Path, nbytes: int) -> None:
         f.truncate(path.stat().st_size - nbytes)
 
 
-# name -> (corruption applied to the set at `path`, message pattern without companions' checksums
-# (an older sidecar), message pattern with them)
-CRC = r"(CRC-32|bytes, its sidecar)"
+# name -> (corruption applied to the set at `path`, the message pattern). The structural checks
+# run first (their messages are the most specific), the companions' checksums last; both variants
+# of each case (with and without checksums) give the same message.
 CORRUPTIONS = {
-    "truncated_matrix": (lambda p: _truncate(p, 100), r"truncated", CRC),
+    "truncated_matrix": (lambda p: _truncate(p, 100), r"truncated"),
     "nan_value": (lambda p: _poke(p, _matrix_layout(p)[4] + 8 * 5, np.array([np.nan], ">f8").tobytes()),
-                  r"NaN or infinite", CRC),
-    "column_out_of_range": (lambda p: _poke(p, _matrix_layout(p)[3] + 4 * 7,
-                                            np.array([10 ** 6], ">i4").tobytes()),
-                            r"column index 1000000 in row \d+ out of range", CRC),
-    "corrupt_json": (lambda p: sidecar_path(p).write_text('{"format": "glassmodes-hessian", '),
-                     r"corrupt JSON", r"corrupt JSON"),
-    "wrong_format_tag": (lambda p: _edit_sidecar(p, format="glassmodes-fc3"), r"format 'glassmodes-fc3'",
-                         r"format 'glassmodes-fc3'"),
-    "truncated_atoms": (lambda p: _truncate(atoms_path(p), 50), r"corrupt or truncated", CRC),
+                  r"NaN or infinite"),
+    "column_out_of_range": (lambda p: _poke(p, _matrix_layout(p)[3] + 4 * 7, np.array([10 ** 6], ">i4").tobytes()),
+                            r"column index 1000000 in row \d+ out of range"),
+    "corrupt_json": (lambda p: sidecar_path(p).write_text('{"format": "glassmodes-hessian", '), r"corrupt JSON"),
+    "wrong_format_tag": (lambda p: _edit_sidecar(p, format="glassmodes-fc3"), r"format 'glassmodes-fc3'"),
+    "truncated_atoms": (lambda p: _truncate(atoms_path(p), 50), r"corrupt or truncated"),
     "unsorted_ids": (lambda p: _edit_atoms(p, lambda a: a["id"].__setitem__(slice(0, 2), a["id"][1::-1])),
-                     r"atom IDs are not strictly ascending", CRC),
-    "mass_vs_sidecar": (lambda p: _edit_atoms(p, lambda a: a["mass"].__setitem__(0, 3.5)),
-                        r"type_masses", CRC),
-    "zero_atoms": (lambda p: _edit_sidecar(p, natoms=0, ndof=0), r"0 atoms", r"0 atoms"),
+                     r"atom IDs are not strictly ascending"),
+    "mass_vs_sidecar": (lambda p: _edit_atoms(p, lambda a: a["mass"].__setitem__(0, 3.5)), r"type_masses"),
+    "zero_atoms": (lambda p: _edit_sidecar(p, natoms=0, ndof=0), r"0 atoms"),
 }
 
 
@@ -126,7 +122,7 @@ def corrupt_sets(small, tmp_path_factory):
     write_hessian(clean, small.matrix, small.meta, small.atoms)
     cases = {}
     for variant in ("legacy", "crc"):
-        for name, (corrupt, legacy_msg, crc_msg) in CORRUPTIONS.items():
+        for name, (corrupt, message) in CORRUPTIONS.items():
             folder = root / f"{variant}_{name}"
             folder.mkdir()
             for src in (clean, sidecar_path(clean), atoms_path(clean)):
@@ -135,8 +131,9 @@ def corrupt_sets(small, tmp_path_factory):
             if variant == "legacy":
                 _set_without_checksums(path)
             corrupt(path)
-            cases[f"{variant}_{name}"] = (path, legacy_msg if variant == "legacy" else crc_msg)
-    # a set mixed from two writes of the same shape: only the checksums can tell
+            cases[f"{variant}_{name}"] = (path, message)
+    # a set mixed from two writes of the same shape, a bit flipped in a value: only the checksums
+    # can tell
     mixed = root / "crc_mixed_set" / "H"
     mixed.parent.mkdir()
     write_hessian(mixed, small.matrix, small.meta, small.atoms)
@@ -145,6 +142,12 @@ def corrupt_sets(small, tmp_path_factory):
     for p, b in keep.items():  # the older write's sidecar and atoms beside the newer matrix
         p.write_bytes(b)
     cases["crc_mixed_set"] = (mixed, r"CRC-32 .* come from different writes")
+    flipped = root / "crc_bit_flip" / "H"
+    flipped.parent.mkdir()
+    write_hessian(flipped, small.matrix, small.meta, small.atoms)
+    offset = _matrix_layout(flipped)[4] + 8 * 3 + 7  # the last mantissa byte of the fourth value
+    _poke(flipped, offset, bytes([flipped.read_bytes()[offset] ^ 0x01]))
+    cases["crc_bit_flip"] = (flipped, r"H: CRC-32 .* corrupt")
     return cases
 
 
@@ -359,29 +362,29 @@ def test_kill_between_renames_is_detected(small, tmp_path, monkeypatch):
 
 
 def test_concurrent_python_writers_never_give_a_silent_mix(small, tmp_path):
-    """Two processes write the same name 20 times each: every read gives one writer's whole set
-    or an error naming the mix."""
+    """Two processes write the same name 20 times each, matrices of the same size and pattern
+    (only the checksums tell them apart): every read gives one writer's whole set or an error."""
     path = tmp_path / "H"
     script = tmp_path / "writer.py"
     script.write_text(
-        "import sys\nfrom glassmodes.modes.models import spring_network\nfrom glassmodes.io.hessian import write_hessian\n"
-        "h = spring_network(125, seed=int(sys.argv[2]), mass_ratio=2.0)\n"
-        "for _ in range(20):\n    write_hessian(sys.argv[1], h.matrix, h.meta, h.atoms)\n")
-    procs = [subprocess.Popen([sys.executable, str(script), str(path), str(seed)]) for seed in (5, 6)]
-    refs = {seed: spring_network(125, seed=seed, mass_ratio=2.0).matrix for seed in (5, 6)}
-    outcomes = set()
+        "import sys\nfrom glassmodes.modes.models import spring_network\n"
+        "from glassmodes.io.hessian import write_hessian\n"
+        "h = spring_network(125, seed=5, mass_ratio=2.0)\n"
+        "for _ in range(20):\n    write_hessian(sys.argv[1], h.matrix * float(sys.argv[2]), h.meta, h.atoms)\n")
+    procs = [subprocess.Popen([sys.executable, str(script), str(path), f]) for f in ("1.0", "1.5")]
+    refs = [small.matrix, small.matrix * 1.5]
+    outcomes = {"whole": 0, "refused": 0}
     while any(p.poll() is None for p in procs):
         try:
             h = read_hessian(path)
-        except (HessianFileError, FileNotFoundError, ValueError) as exc:
-            outcomes.add("refused" if "different writes" in str(exc) or "missing" in str(exc)
-                         or "no such" in str(exc) else f"other: {exc}")
+        except (HessianFileError, FileNotFoundError):
+            outcomes["refused"] += 1
             continue
-        match = [s for s, ref in refs.items() if abs(h.matrix - ref).max() == 0]
-        assert match, "a set mixed from the two writers was read without an error"
-        outcomes.add("whole")
+        assert any(abs(h.matrix - ref).max() == 0 for ref in refs), "a mixed set was read without an error"
+        outcomes["whole"] += 1
     assert all(p.wait() == 0 for p in procs)
-    assert not any(o.startswith("other") for o in outcomes), outcomes
+    assert outcomes["whole"] > 0, outcomes
+    print("concurrent reads:", outcomes)
     read_hessian(path)  # the last complete set
     assert sorted(p.name for p in tmp_path.iterdir()) == ["H", "H.atoms.npy", "H.json", "writer.py"]
 
@@ -398,7 +401,8 @@ def test_stale_temporaries_reported(small, tmp_path):
     assert set(stale_temporaries(path)) == set(stale) | {fresh}
     with pytest.warns(UserWarning, match="3 stale temporary file"):
         read_hessian(path)
-    assert set(report_stale_temporaries(path, older_than=3600)) == set(stale)
+    with pytest.warns(UserWarning):
+        assert set(report_stale_temporaries(path, older_than=3600)) == set(stale)
 
 
 # -- mode files: Fletcher-32 detects bit rot ---------------------------------------------------------
@@ -535,7 +539,7 @@ def test_fc3_sets_checked(fc3_set, tmp_path):
     # truncated data, mixed sets (the records of another write beside this sidecar)
     f = _fc3_copy(fc3_set, tmp_path / "trunc")
     _truncate(f, 24)
-    with pytest.raises(Fc3FileError, match=r"F: \d+ bytes, its sidecar"):
+    with pytest.raises(Fc3FileError, match=r"truncated"):
         read_fc3(f)
     f = _fc3_copy(fc3_set, tmp_path / "mixed")
     shutil.copy(fc3_set / "G", f)

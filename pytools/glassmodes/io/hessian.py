@@ -338,10 +338,10 @@ def read_hessian(path: str | os.PathLike) -> Hessian:
     """Read a Hessian written by the plugin (or by :func:`write_hessian`) and check it.
 
     Checks (raising HessianFileError that names the file and the problem): the sidecar (JSON,
-    fields, format, sizes), the companions' sizes and CRC-32 recorded in the sidecar (a set
-    mixed from two writes), the matrix (header, size, row lengths, column range, finite values,
-    shape and nonzeros against the sidecar), the atoms (see :func:`check_atoms`). Each file is
-    read once: the checksums are those of the bytes parsed.
+    fields, format, sizes), the matrix (header, size, row lengths, column range, finite values,
+    shape and nonzeros against the sidecar), the atoms (see :func:`check_atoms`), then the
+    companions' sizes and CRC-32 recorded in the sidecar (a set mixed from two writes, a flipped
+    bit). Each file is read once: the checksums are those of the bytes parsed.
     """
     path = Path(path)
     meta = read_sidecar(path)
@@ -349,15 +349,14 @@ def read_hessian(path: str | os.PathLike) -> Hessian:
         if not p.is_file():
             raise HessianFileError(f"{path}: {'atoms file ' if p != path else ''}{p} is missing")
     matrix_raw, atoms_raw = path.read_bytes(), atoms_path(path).read_bytes()
-    check_file_set(path, meta, matrix_raw, atoms_raw)
     matrix = parse_petsc_aij(path, matrix_raw)
-    del matrix_raw
     ndof = int(meta["ndof"])
     if matrix.shape != (ndof, ndof):
         raise HessianFileError(f"{path}: matrix is {matrix.shape}, sidecar says ndof = {ndof}")
     if matrix.nnz != int(meta["nnz"]):
         raise HessianFileError(f"{path}: {matrix.nnz} nonzeros, sidecar says {meta['nnz']}")
     atoms = read_atoms(path, meta, atoms_raw)
+    check_file_set(path, meta, matrix_raw, atoms_raw)  # after the structural checks (their messages say more)
     return Hessian(matrix=matrix, meta=meta, atoms=atoms)
 
 
@@ -370,7 +369,6 @@ def validate_hessian_files(path: str | os.PathLike, chunk: int = 1 << 22):
     """
     path = Path(path)
     meta = read_sidecar(path)
-    check_file_set(path, meta)
     atoms = read_atoms(path, meta)
     masses = None if meta["mass_weighted"] else np.repeat(atoms["mass"].astype(float), int(meta["dimension"]))
     summary = scan_petsc_aij(path, masses, chunk=chunk)
@@ -379,6 +377,7 @@ def validate_hessian_files(path: str | os.PathLike, chunk: int = 1 << 22):
         raise HessianFileError(f"{path}: matrix is {summary.shape}, sidecar says ndof = {ndof}")
     if summary.nnz != int(meta["nnz"]):
         raise HessianFileError(f"{path}: {summary.nnz} nonzeros, sidecar says {meta['nnz']}")
+    check_file_set(path, meta)
     return meta, atoms, summary
 
 
