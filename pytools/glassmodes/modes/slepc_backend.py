@@ -29,9 +29,19 @@ inertia of ``D - s I`` from a direct LDL^T factorization (MUMPS), which is not a
 the number of wanted eigenvalues ``nev`` grows: solve for the ``nev`` lowest, and while the
 largest of them is below ``w_max^2``, raise ``nev`` (by the Debye estimate ``N(w) ~ w^d`` from
 what was found, times 1.25) and solve again, starting from the eigenvectors already found
-(``EPSSetInitialSpace``). Completeness rests on Krylov-Schur returning the ``nev`` eigenvalues
-nearest the shift, which it does reliably but without a certificate; the sparse backend
-certifies completeness by inertia (SuperLU) for systems that fit on one node.
+(``EPSSetInitialSpace``).
+
+Completeness: Krylov methods can return one copy of a degenerate level and skip the others (a
+perfect FCC crystal of 256 atoms, k = 30, Krylov-Schur on one rank: 11 copies of a 12-fold
+level). After the solve, :func:`_verify_complete` searches again for the lowest eigenpairs with
+every mode found deflated and adds whatever lies below the top of the wanted set, until a
+search finds nothing. Without a direct solver there is no inertia certificate
+(``complete_below`` is NaN); the sparse backend certifies completeness by inertia (SuperLU) for
+systems that fit on one node.
+
+Input checks: before PETSc sees a file, rank 0 makes the checks of every other backend
+(:func:`glassmodes.io.hessian.validate_hessian_files`, the spectrum-scale check) and broadcasts
+the result: on bad input every rank raises the same error.
 
 Unstable structures: a computed eigenvalue below ``-zero_tol * scale``, or CG meeting negative
 curvature in ``D - sigma I`` (KSP_DIVERGED_INDEFINITE_MAT: an eigenvalue lies below ``sigma``)
