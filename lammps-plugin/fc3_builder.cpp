@@ -666,7 +666,7 @@ void Fc3Builder::write(const std::string &path, NeighList *full_list)
     res.error = write_atoms_npy(world, files.temporary(1), natoms, std::move(records)).error;
   if (!res.error.empty()) files.fail(res.error);
   const double seconds = platform::walltime() - t0;
-  files.write_text(2, sidecar_json(path, natoms, res.nnz, method, seconds));
+  files.write_sidecar(2, sidecar_json(path, natoms, res.nnz, method, seconds), {"data", "atoms", "sidecar"});
   files.commit();
 
   if (comm->me == 0)

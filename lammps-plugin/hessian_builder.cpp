@@ -5,7 +5,9 @@
 #include "domain.h"
 #include "error.h"
 #include "force.h"
+#include "fix.h"
 #include "group.h"
+#include "modify.h"
 #include "json.h"
 #include "lammps.h"
 #include "neigh_list.h"
@@ -108,6 +110,7 @@ HessianOptions::Method HessianBuilder::resolve_method()
 void HessianBuilder::check_force_field(HessianOptions::Method method)
 {
   if (atom->natoms == 0) error->all(FLERR, "{}: no atoms", style);
+  if (group->count(igroup) == 0) error->all(FLERR, "{}: group {} has no atoms", style, group->names[igroup]);
   if (!atom->rmass) {
     for (int t = 1; t <= atom->ntypes; t++)
       if (!atom->mass_setflag[t]) error->all(FLERR, "{}: mass of atom type {} is not set", style, t);
@@ -384,6 +387,81 @@ void HessianBuilder::check_force_jumps(NeighList *list)
                    force->pair_style, alljump, alljump / (2.0 * opt.delta));
 }
 
+// Per-atom masses (rmass) are read on ghost atoms too (mass weighting of pairs through a ghost,
+// fd colorings). `fix property/atom rmass` without `ghost yes` never sends them to ghosts: the
+// ghosts keep 0 or stale values and the matrix gets inf or wrong entries. Compare every ghost's
+// rmass with its owner's (a rendezvous by atom ID) and refuse, naming the fix, on any difference;
+// also refuse unset (non-positive) masses of group atoms. Collective.
+void HessianBuilder::check_ghost_masses()
+{
+  if (!atom->rmass) return;
+  int64_t bad_owner = 0, owner_tag = 0;
+  double owner_mass = 0.0;
+  for (int i = 0; i < atom->nlocal; i++)
+    if ((atom->mask[i] & groupbit) && !(atom->rmass[i] > 0.0) && bad_owner++ == 0) {
+      owner_tag = atom->tag[i];
+      owner_mass = atom->rmass[i];
+    }
+  int64_t nbad_owner = 0;
+  MPI_Allreduce(&bad_owner, &nbad_owner, 1, MPI_INT64_T, MPI_SUM, world);
+  if (nbad_owner) {
+    int64_t tag = bad_owner ? owner_tag : INT64_MAX, first = 0;
+    MPI_Allreduce(&tag, &first, 1, MPI_INT64_T, MPI_MIN, world);
+    error->all(FLERR, "{}: {} atom(s) of group {} have a per-atom mass (rmass) <= 0{}: set the masses "
+               "(e.g. `set group all mass 1.0`) before writing", style, nbad_owner, group->names[igroup],
+               first == owner_tag && bad_owner ? fmt::format(" (atom {}: {})", owner_tag, owner_mass) : "");
+  }
+
+  struct MassRecord {
+    int64_t tag;
+    double mass;
+    int32_t ghost;
+    int32_t pad;
+  };
+  int64_t mytag = 0, maxtag = 0;
+  for (int i = 0; i < atom->nlocal; i++) mytag = std::max<int64_t>(mytag, atom->tag[i]);
+  MPI_Allreduce(&mytag, &maxtag, 1, MPI_INT64_T, MPI_MAX, world);
+  const int nall = atom->nlocal + atom->nghost;
+  std::vector<MassRecord> recs(nall);
+  std::vector<int> dest(nall);
+  for (int i = 0; i < nall; i++) {
+    recs[i] = {(int64_t) atom->tag[i], atom->rmass[i], i >= atom->nlocal ? 1 : 0, 0};
+    dest[i] = block_owner(recs[i].tag - 1, maxtag, comm->nprocs);
+  }
+  std::vector<MassRecord> got = exchange(world, dest, recs);
+  std::unordered_map<int64_t, double> owners;
+  for (const auto &r : got)
+    if (!r.ghost) owners[r.tag] = r.mass;
+  int64_t bad = 0, example = INT64_MAX;
+  double ghost_mass = 0.0, true_mass = 0.0;
+  for (const auto &r : got) {
+    if (!r.ghost) continue;
+    auto it = owners.find(r.tag);
+    if (it == owners.end() || std::memcmp(&it->second, &r.mass, sizeof(double)) == 0) continue;
+    if (bad++ == 0 || r.tag < example) {
+      example = r.tag;
+      ghost_mass = r.mass;
+      true_mass = it->second;
+    }
+  }
+  int64_t nbad = 0, first = INT64_MAX;
+  MPI_Allreduce(&bad, &nbad, 1, MPI_INT64_T, MPI_SUM, world);
+  if (!nbad) return;
+  MPI_Allreduce(&example, &first, 1, MPI_INT64_T, MPI_MIN, world);
+  // the rank holding the smallest offending ID reports the values
+  double vals[2] = {example == first ? ghost_mass : 0.0, example == first ? true_mass : 0.0}, all[2];
+  MPI_Allreduce(vals, all, 2, MPI_DOUBLE, MPI_SUM, world);
+  std::string fixes;
+  for (const auto *fix : modify->get_fix_list())
+    if (std::strcmp(fix->style, "property/atom") == 0 && fix->comm_border == 0)
+      fixes += (fixes.empty() ? "" : ", ") + std::string(fix->id);
+  error->all(FLERR, "{}: per-atom masses (rmass) are not communicated to ghost atoms ({} ghost "
+             "copies differ from their owners, e.g. atom {}: {} on a ghost, {} on its owner){}; "
+             "the matrix entries of pairs through ghosts would be wrong or inf. Add `ghost yes` to the "
+             "fix property/atom that defines rmass", style, nbad, first, all[0], all[1],
+             fixes.empty() ? std::string() : fmt::format(" (fix property/atom without ghost yes: {})", fixes));
+}
+
 // Residual forces and energy of the configuration as it is.
 void HessianBuilder::check_residual_forces()
 {
@@ -399,6 +477,7 @@ void HessianBuilder::check_residual_forces()
     MPI_Allreduce(&local, &fmax, 1, MPI_DOUBLE, MPI_MAX, world);
     nforce_calls = probe.calls();
   }
+  check_ghost_masses();
   if (fmax > opt.ftol) {
     if (opt.fcheck && fmax > 1000.0 * opt.ftol)
       error->all(FLERR, "{}: largest residual force {:.3e} is far above ftol {:.3e}: the structure "
@@ -486,7 +565,7 @@ void HessianBuilder::write(const std::string &path, NeighList *full_list)
   if (res.error.empty()) res.error = write_atoms_npy(world, files.temporary(1), natoms, std::move(records)).error;
   if (!res.error.empty()) files.fail(res.error);
   const double seconds = platform::walltime() - t0;
-  files.write_text(2, sidecar_json(path, natoms, res.nnz, method, seconds));
+  files.write_sidecar(2, sidecar_json(path, natoms, res.nnz, method, seconds), {"matrix", "atoms", "sidecar"});
   files.commit();
 
   if (comm->me == 0)

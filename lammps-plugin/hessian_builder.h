@@ -58,6 +58,9 @@ class HessianBuilder : protected Pointers {
   // residual-force check of the configuration as it is: warns above ftol, errors above
   // 1000 ftol unless `fcheck no`; sets max_residual_force() and potential_energy(). Collective.
   void check_residual_forces();
+  // refuses per-atom masses (rmass) that ghost atoms do not carry correctly (fix property/atom
+  // without `ghost yes`) or that are unset; called by check_residual_forces. Collective.
+  void check_ghost_masses();
   // the exact Hessian block row of local group atom i (row and columns atom IDs, sorted by
   // column, diagonal included, mass weighted per the options) from Pair::born_matrix over a
   // current full list, appended to `out`

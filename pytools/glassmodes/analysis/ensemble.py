@@ -26,7 +26,7 @@ import numpy as np
 from glassmodes.analysis.classify import (
     CATEGORY_NAMES, QUASI_LOCALIZED, classify_four, criterion, omega_qvm_of, qlm_rule_text,
 )
-from glassmodes.analysis.participation import participation_ratio
+from glassmodes.analysis.degenerate import level_participation_ratio, positive_modes
 from glassmodes.analysis.vdos import (
     VDOS, PowerLawFit, debye_level, estimate_phonon_band, fit_power_law_stats, longest_box_length,
     phonon_band_frequency,
@@ -75,7 +75,8 @@ class _Sample:
             self.omega_unit = source.omega_unit
             if source.vectors is None:
                 raise ValueError("Modes without eigenvectors: participation ratios unknown")
-            self.pr = participation_ratio(source.vectors, source.dimension)
+            # basis-independent inside degenerate levels (issue 20), as write_modes stores it
+            self.pr = level_participation_ratio(source.eigenvalues, source.vectors, source.dimension)
             self.zero = source.info.zero_modes.count
             self.complete_below = source.info.complete_below
             self.meta, self.atoms = source.meta, source.atoms
@@ -85,6 +86,13 @@ class _Sample:
         else:
             raise TypeError(f"cannot compute statistics of {type(source).__name__}")
         self.n_total = self.dimension * self.natoms - self.zero
+        # issue 20: modes with omega <= 0 (zero modes within the tolerance) enter no statistic
+        keep, self.note = positive_modes(self.omega)
+        if self.note:
+            self.omega, self.pr = self.omega[keep], self.pr[keep]
+            self.n_total -= int(np.sum(~keep))
+            if self.vectors is not None:
+                self.vectors = self.vectors[:, keep]
 
     def _from_file(self, mf, want_vectors):
         self.omega = mf.frequencies
@@ -174,6 +182,7 @@ class ModeStatistics:
         self._units = None
         self._fit = self.fit_range
         self._computed = False
+        self.notes: list[str] = []  # what the caller should know (modes excluded, ...)
 
     def _setup(self, s: _Sample) -> None:
         if isinstance(self.bins, (int, np.integer)):
@@ -240,6 +249,8 @@ class ModeStatistics:
                 self.compute(one, reset=False)
             return self
         s = _Sample(sample, want_vectors=self.phonon)
+        if s.note:
+            self.notes.append(f"{s.name}: {s.note}")
         if self._edges is None:
             self._setup(s)
         if s.units != self._units or s.dimension != self._dimension:

@@ -76,6 +76,8 @@ def run(args) -> int:
     print(f"{summary['samples']} sample(s), {summary['modes_counted']} modes; {summary['qlm_count']} QLMs "
           f"({summary['qlm_criterion']['name']}: {summary['qlm_rule']}); not QLMs: {cat['hybridized']} hybridized, "
           f"{cat['high-frequency localized']} high-frequency localized; power law {beta}")
+    for note in stats.notes:
+        print(f"note: {note}", file=sys.stderr)
     for p in written:
         print(f"wrote {p}")
     return 0

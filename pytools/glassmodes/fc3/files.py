@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassmodes.io.atomic import check_companions, report_stale_temporaries
 from glassmodes.io.hessian import ATOMS_DTYPE
 
 FORMAT_NAME = "glassmodes-fc3"
@@ -165,3 +166,14 @@ def read_atoms(path: str | os.PathLike, meta: dict) -> np.ndarray:
     if np.any(atoms["mass"] <= 0):
         raise Fc3FileError(f"{apath}: non-positive masses")
     return atoms
+
+
+def check_file_set(path: str | os.PathLike, meta: dict) -> None:
+    """The data and atoms files against the sizes and CRC-32 their sidecar records (written by
+    the plugin since companions were added; older sidecars have none and pass)."""
+    path = Path(path)
+    for p in (path, atoms_path(path)):
+        if not p.is_file():
+            raise Fc3FileError(f"{path}: {'atoms file ' if p != path else ''}{p} is missing")
+    check_companions(sidecar_path(path), meta, {"data": path, "atoms": atoms_path(path)}, error=Fc3FileError)
+    report_stale_temporaries(path)

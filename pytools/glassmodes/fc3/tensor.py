@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from glassmodes.fc3 import kernels
 from glassmodes.fc3.files import (
-    Fc3FileError, check_indices, open_records, read_atoms, read_sidecar,
+    Fc3FileError, check_file_set, check_indices, open_records, read_atoms, read_sidecar,
 )
 
 
@@ -288,6 +288,18 @@ def read_fc3(path: str | os.PathLike, comm=None, mass_weighted: bool | None = No
         lo, hi = local_range(records.shape[0], comm.Get_size(), comm.Get_rank())
         records = np.array(records[lo:hi])
     check_indices(path, records, meta)
+    # the companions' checksums (a mixed set, a valid-range but wrong index): one rank reads
+    # the whole file, every rank gets its verdict
+    failure = None
+    if comm is None or comm.Get_rank() == 0:
+        try:
+            check_file_set(path, meta)
+        except Fc3FileError as exc:
+            failure = str(exc)
+    if comm is not None and comm.Get_size() > 1:
+        failure = comm.bcast(failure, root=0)
+    if failure is not None:
+        raise Fc3FileError(failure)
     return ForceConstants(records, meta, atoms, mass_weighted=mass_weighted, comm=comm,
                           record_range=(lo, hi))
 

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassmodes.io.atomic import atomic_output
+from glassmodes.io.atomic import atomic_output, checksummed
 
 FORMAT_NAME = "glassmodes-is-trajectory"
 FORMAT_VERSION = 1
@@ -102,11 +102,11 @@ def create_is_file(path: str | os.PathLike, *, steps: np.ndarray, times: np.ndar
             a["type_masses"] = json.dumps({str(k): float(v) for k, v in (type_masses or {}).items()})
             a["noise"] = json.dumps({"frames": noise_frames.tolist(), "replicas": int(noise_replicas),
                                      "amplitude": float(noise_amplitude), "seed": int(noise_seed)}, sort_keys=True)
-            f.create_dataset("step", data=np.asarray(steps, dtype=np.int64))
-            d = f.create_dataset("time", data=np.asarray(times, dtype=float))
+            f.create_dataset("step", data=np.asarray(steps, dtype=np.int64), **checksummed(np.asarray(steps, dtype=np.int64)))
+            d = f.create_dataset("time", data=np.asarray(times, dtype=float), **checksummed(np.asarray(times, dtype=float)))
             d.attrs["units"] = "time"
-            f.create_dataset("ids", data=np.asarray(ids, dtype=np.int64))
-            f.create_dataset("types", data=np.asarray(types, dtype=np.int32))
+            f.create_dataset("ids", data=np.asarray(ids, dtype=np.int64), **checksummed(np.asarray(ids, dtype=np.int64)))
+            f.create_dataset("types", data=np.asarray(types, dtype=np.int32), **checksummed(np.asarray(types, dtype=np.int32)))
             b = f.create_group("box")
             b.attrs["boxlo"] = np.asarray(boxlo, dtype=float)
             b.attrs["boxhi"] = np.asarray(boxhi, dtype=float)
@@ -123,7 +123,7 @@ def create_is_file(path: str | os.PathLike, *, steps: np.ndarray, times: np.ndar
             d.attrs["codes"] = "0 pending, 1 converged, 2 not converged, 3 failed"
             g = f.create_group("noise")
             k, r = noise_frames.size, max(int(noise_replicas), 0)
-            g.create_dataset("frames", data=noise_frames)
+            g.create_dataset("frames", data=noise_frames, **checksummed(noise_frames))
             for name in ("distance", "energy", "fmax"):
                 fixed(f"noise/{name}", (k, r), "f8", np.nan)
             fixed("noise/status", (k,), "i1", 0)

@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from glassmodes.io.hessian import Hessian, HessianFileError
+from glassmodes.io.hessian import Hessian, HessianFileError, check_atoms
 
 # LAMMPS unit style -> (time unit, ftm2v): omega^2 [1/time^2] = lambda [force/(distance mass)] * ftm2v.
 # Values from LAMMPS' Update::set_units.
@@ -270,31 +270,15 @@ def check_hessian(hessian: Hessian) -> None:
     d, n = int(meta["dimension"]), int(meta["natoms"])
     if d not in (2, 3):
         raise HessianFileError(f"sidecar dimension {d}, expected 2 or 3")
+    if n <= 0:
+        raise HessianFileError(f"the Hessian has {n} atoms (an empty group?)")
     if m.shape != (d * n, d * n):
         raise HessianFileError(
             f"matrix is {m.shape[0]}x{m.shape[1]}, sidecar says {n} atoms in {d}D ({d * n} dof)"
         )
     if "nnz" in meta and m.nnz != int(meta["nnz"]):
         raise HessianFileError(f"matrix has {m.nnz} nonzeros, sidecar says {meta['nnz']}")
-    if atoms is None or atoms.shape != (n,):
-        raise HessianFileError(f"{None if atoms is None else atoms.shape} atom records, sidecar says {n}")
-    masses = np.asarray(atoms["mass"], dtype=float)
-    if not np.all(np.isfinite(masses)) or np.any(masses <= 0):
-        bad = int(np.argmin(np.where(np.isfinite(masses), masses, -np.inf)))
-        raise HessianFileError(f"atom {int(atoms['id'][bad])} has mass {masses[bad]}: masses must be > 0")
-    tm = meta.get("type_masses")
-    if tm and not meta.get("per_atom_mass", False):
-        tm = np.asarray(tm, dtype=float)
-        types = np.asarray(atoms["type"], dtype=int)
-        if types.min() < 1 or types.max() > tm.size:
-            raise HessianFileError(f"atom types {types.min()}..{types.max()} outside the sidecar's {tm.size} types")
-        expect = tm[types - 1]
-        if not np.allclose(expect, masses, rtol=1e-12, atol=0):
-            k = int(np.argmax(np.abs(expect - masses)))
-            raise HessianFileError(
-                f"atom {int(atoms['id'][k])} (type {types[k]}) has mass {masses[k]} in the atoms "
-                f"file but the sidecar's type_masses say {expect[k]}"
-            )
+    check_atoms(atoms, meta, "Hessian atoms")
     if m.nnz and not np.all(np.isfinite(sp.csr_matrix(m).data)):
         raise HessianFileError("matrix holds NaN or infinite values")
     unit_factor(str(meta["units"]))
@@ -330,6 +314,69 @@ def translation_check(matvec: Callable[[np.ndarray], np.ndarray], T: np.ndarray,
     return ZeroModes(count=count, max_abs_eigenvalue=max_abs, translation_residual=residual)
 
 
+PLAUSIBLE_ZERO_FRACTION = 1e-3
+TRANSLATION_RESIDUAL_LIMIT = 1e-3
+
+
+def check_scale(diagonal: np.ndarray, row_abs_sum: np.ndarray, zero_tol: float, atoms: np.ndarray | None,
+                dimension: int) -> float:
+    """Spectrum sanity: the Gershgorin bound ``scale = max_i sum_j |D_ij|`` must be plausible.
+
+    Zero and negative eigenvalues are judged relative to ``zero_tol * scale``. When that
+    threshold exceeds ``PLAUSIBLE_ZERO_FRACTION`` times the median diagonal entry (a typical
+    eigenvalue), zero modes, soft modes and instabilities can no longer be told apart: one
+    corrupt entry (e.g. 1.6e21 among values near 90) would turn every eigenvalue into a "zero
+    mode". Raise ModeError naming the row (atom ID and component) and the numbers.
+
+    Parameters
+    ----------
+    diagonal, row_abs_sum : ndarray, shape=(d*N,)
+        ``D_ii`` and ``sum_j |D_ij|`` of the dynamical matrix, matrix units.
+    zero_tol : float
+    atoms : structured array or None
+        For the atom ID in the message.
+    dimension : int
+
+    Returns
+    -------
+    float, the scale.
+    """
+    rowsum = np.asarray(row_abs_sum, dtype=float)
+    scale = float(rowsum.max()) if rowsum.size else 0.0
+    if scale == 0:
+        raise ModeError("the dynamical matrix is zero: no interactions")
+    diag = np.abs(np.asarray(diagonal, dtype=float))
+    typical = float(np.median(diag[diag > 0])) if np.any(diag > 0) else 0.0
+    if zero_tol * scale > PLAUSIBLE_ZERO_FRACTION * typical:
+        r = int(np.argmax(rowsum))
+        who = (f"atom ID {int(atoms['id'][r // dimension])}, component {'xyz'[r % dimension]}"
+               if atoms is not None and atoms.size * dimension == rowsum.size else f"row {r}")
+        raise ModeError(
+            f"implausible spectrum scale: row {r} ({who}) has sum_j |D_ij| = {scale:.6e} and diagonal "
+            f"{diagonal[r]:.6e}, {scale / max(typical, 1e-300):.2e} times the median diagonal entry "
+            f"{typical:.6e}; the zero-mode threshold zero_tol * scale = {zero_tol * scale:.3e} would exceed "
+            f"{PLAUSIBLE_ZERO_FRACTION:.0e} of a typical eigenvalue, so zero modes and instabilities "
+            "could not be detected. A corrupt entry or a bad mass? (If the entry is real, a smaller "
+            f"--zero-tol, below {PLAUSIBLE_ZERO_FRACTION * typical / scale:.1e}, accepts it.)"
+        )
+    return scale
+
+
+def check_translations(zm: ZeroModes, meta: dict, zero_tol: float) -> None:
+    """Spectrum sanity: a Hessian of the whole system (group ``all``) must have the rigid
+    translations as zero modes. Raise ModeError when ``|D t| / scale`` exceeds
+    ``TRANSLATION_RESIDUAL_LIMIT`` (far beyond finite-difference error: masses in the atoms
+    file that disagree with those the matrix was weighted with, or a corrupt matrix)."""
+    if zm.count or meta.get("group") != "all" or zm.translation_residual <= TRANSLATION_RESIDUAL_LIMIT:
+        return
+    raise ModeError(
+        f"the rigid translations are not zero modes of the whole system's dynamical matrix "
+        f"(|D t| / scale = {zm.translation_residual:.2e} > {TRANSLATION_RESIDUAL_LIMIT:.0e}, zero_tol "
+        f"{zero_tol:.0e}): the masses in the atoms file disagree with those the matrix was "
+        "mass-weighted with, or the matrix is corrupt"
+    )
+
+
 def prepare(hessian: Hessian, zero_tol: float = DEFAULT_ZERO_TOL,
             symmetry_tol: float = DEFAULT_SYMMETRY_TOL) -> Problem:
     """Check a Hessian and build the symmetrized dynamical matrix, translations and scale."""
@@ -343,10 +390,9 @@ def prepare(hessian: Hessian, zero_tol: float = DEFAULT_ZERO_TOL,
     D.sort_indices()
     d = hessian.dimension
     T = translation_basis(np.repeat(np.asarray(hessian.atoms["mass"], dtype=float), d), d)
-    scale = gershgorin_scale(D)
-    if scale == 0:
-        raise ModeError("the dynamical matrix is zero: no interactions")
+    scale = check_scale(D.diagonal(), np.asarray(abs(D).sum(axis=1)).ravel(), zero_tol, hessian.atoms, d)
     zm = translation_check(lambda x: D @ x, T, scale, zero_tol)
+    check_translations(zm, hessian.meta, zero_tol)
     return Problem(D=D, T=T, scale=scale, dimension=d, units=str(hessian.meta["units"]),
                    zero_tol=zero_tol, asymmetry=asym, zero_modes=zm, hessian=hessian)
 

@@ -15,7 +15,9 @@ Layout (format ``glassmodes-modes``, version 1); the caller picks the file name 
     omega^2 / ftm2v in the matrix's units, attribute ``units``.
 ``/participation_ratio``  float64 (nmodes,)
     ``e = (sum_i |e_i|^2)^2 / (N sum_i |e_i|^4)`` on the mass-weighted eigenvectors
-    (:mod:`glassmodes.analysis.participation`); NaN where the vector was not available.
+    (:mod:`glassmodes.analysis.participation`), for a mode of a degenerate level the level's
+    basis-independent value (:mod:`glassmodes.analysis.degenerate`); NaN where the vector was
+    not available.
 ``/eigenvectors``  float64 (nvec, ndof), chunks (1, ndof)
     One row per stored mode (one HDF5 chunk per mode: a mode is read alone), mass-weighted,
     unit 2-norm, component ``d*k + alpha`` for atom ``k`` (ascending atom ID); absent when no
@@ -32,6 +34,9 @@ Layout (format ``glassmodes-modes``, version 1); the caller picks the file name 
     ``|D v - lambda v| / scale``.
 
 The file is written under a temporary name and renamed at the end (no partial file on failure).
+Every non-empty dataset carries HDF5's Fletcher-32 checksum filter (per chunk; files written
+before it are read as they are): a flipped bit in stored data raises :class:`ModeFileError`
+naming the dataset instead of returning a wrong number.
 """
 
 from __future__ import annotations
@@ -42,14 +47,15 @@ from pathlib import Path
 
 import numpy as np
 
-from glassmodes.io.atomic import atomic_output
+from glassmodes.io.atomic import atomic_output, checksummed
 from glassmodes.io.hessian import ATOMS_DTYPE
 from glassmodes.modes.core import Modes, SolverInfo, ZeroModes, unit_factor
 
 FORMAT_NAME = "glassmodes-modes"
 FORMAT_VERSION = 1
-PR_DEFINITION = ("e = (sum_i |e_i|^2)^2 / (N sum_i |e_i|^4), e_i the d components of atom i of the "
-                 "mass-weighted unit eigenvector")
+PR_DEFINITION = ("e = (sum_i w_i)^2 / (N sum_i w_i^2), w_i = mean over the mode's degenerate level (relative "
+                 "eigenvalue gaps <= 1e-8) of |e_i|^2, e_i the d components of atom i of the mass-weighted unit "
+                 "eigenvector (for a non-degenerate mode: (sum_i |e_i|^2)^2 / (N sum_i |e_i|^4))")
 
 
 class ModeFileError(ValueError):
@@ -88,12 +94,12 @@ def write_modes(path: str | os.PathLike, modes: Modes, vectors="all", participat
     import h5py
 
     from glassmodes import __version__
-    from glassmodes.analysis.participation import participation_ratio
+    from glassmodes.analysis.degenerate import level_participation_ratio
 
     nmodes = modes.nmodes
     if participation is None:
         if modes.vectors is not None:
-            participation = participation_ratio(modes.vectors, modes.dimension)
+            participation = level_participation_ratio(modes.eigenvalues, modes.vectors, modes.dimension)
         else:
             participation = np.full(nmodes, np.nan)
     participation = np.asarray(participation, dtype=float)
@@ -125,22 +131,23 @@ def write_modes(path: str | os.PathLike, modes: Modes, vectors="all", participat
             a["pr_definition"] = PR_DEFINITION
             a["hessian_sidecar"] = json.dumps(modes.meta, default=str)
             a["source"] = "" if source is None else str(source)
-            d = f.create_dataset("frequencies", data=modes.omega)
+            d = f.create_dataset("frequencies", data=modes.omega, **checksummed(modes.omega))
             d.attrs["units"] = modes.omega_unit
             d.attrs["description"] = "angular frequency, sign(l) sqrt(|l| ftm2v)"
-            d = f.create_dataset("eigenvalues", data=modes.eigenvalues)
+            d = f.create_dataset("eigenvalues", data=modes.eigenvalues, **checksummed(modes.eigenvalues))
             d.attrs["units"] = a["eigenvalue_unit"]
-            d = f.create_dataset("participation_ratio", data=participation)
+            d = f.create_dataset("participation_ratio", data=participation, **checksummed(participation))
             d.attrs["definition"] = PR_DEFINITION
-            f.create_dataset("eigenvector_index", data=sel)
+            f.create_dataset("eigenvector_index", data=sel, **checksummed(sel))
             if sel.size:
-                ds = f.create_dataset("eigenvectors", shape=(sel.size, ndof), dtype="f8", chunks=(1, ndof))
+                ds = f.create_dataset("eigenvectors", shape=(sel.size, ndof), dtype="f8", chunks=(1, ndof),
+                                      fletcher32=True)
                 for row, j in enumerate(sel):
                     ds[row, :] = modes.vectors[:, j]
                 ds.attrs["layout"] = "one row per mode (index in /eigenvector_index), component d*k+alpha"
             g = f.create_group("atoms")
             for name in ATOMS_DTYPE.names:
-                g.create_dataset(name, data=atoms[name])
+                g.create_dataset(name, data=atoms[name], **checksummed(atoms[name]))
             g["x"].attrs["units"] = "distance"
             g["mass"].attrs["units"] = "mass"
             b = f.create_group("box")
@@ -157,7 +164,8 @@ def write_modes(path: str | os.PathLike, modes: Modes, vectors="all", participat
             sa["zero_mode_max_abs_eigenvalue"] = info.zero_modes.max_abs_eigenvalue
             sa["translation_residual"] = info.zero_modes.translation_residual
             sa["extra_zero_modes"] = info.zero_modes.extra
-            s.create_dataset("residual_norms", data=np.asarray(info.residual_norms, dtype=float))
+            res = np.asarray(info.residual_norms, dtype=float)
+            s.create_dataset("residual_norms", data=res, **checksummed(res))
 
 
 class ModeFile:
@@ -186,7 +194,7 @@ class ModeFile:
         if ver < 1 or ver > FORMAT_VERSION:
             self._f.close()
             raise ModeFileError(f"{self.path}: format version {ver}, this reader knows 1..{FORMAT_VERSION}")
-        idx = self._f["eigenvector_index"][()]
+        idx = self._read("eigenvector_index")
         self._row = {int(j): r for r, j in enumerate(idx)}
 
     def __enter__(self):
@@ -197,6 +205,15 @@ class ModeFile:
 
     def close(self) -> None:
         self._f.close()
+
+    def _read(self, name: str, sel=()):
+        """Read dataset ``name`` (or a selection); a failed Fletcher-32 check or other read error
+        raises ModeFileError naming the dataset."""
+        try:
+            return self._f[name][sel]
+        except (OSError, RuntimeError) as exc:
+            raise ModeFileError(f"{self.path}: dataset /{name} cannot be read: corrupt (checksum "
+                                f"mismatch or damaged file: {exc})") from None
 
     def _attr(self, key):
         v = self._f.attrs[key]
@@ -225,20 +242,20 @@ class ModeFile:
     @property
     def frequencies(self) -> np.ndarray:
         """Angular frequencies, shape=(nmodes,), ``omega_unit``."""
-        return self._f["frequencies"][()]
+        return self._read("frequencies")
 
     @property
     def eigenvalues(self) -> np.ndarray:
-        return self._f["eigenvalues"][()]
+        return self._read("eigenvalues")
 
     @property
     def participation_ratio(self) -> np.ndarray:
-        return self._f["participation_ratio"][()]
+        return self._read("participation_ratio")
 
     @property
     def vector_index(self) -> np.ndarray:
         """Mode indices whose eigenvectors are stored."""
-        return self._f["eigenvector_index"][()]
+        return self._read("eigenvector_index")
 
     @property
     def meta(self) -> dict:
@@ -248,10 +265,9 @@ class ModeFile:
     @property
     def atoms(self) -> np.ndarray:
         """Atom records, shape=(N,), dtype ``glassmodes.io.hessian.ATOMS_DTYPE``."""
-        g = self._f["atoms"]
         out = np.zeros(self.natoms, dtype=ATOMS_DTYPE)
         for name in ATOMS_DTYPE.names:
-            out[name] = g[name][()]
+            out[name] = self._read(f"atoms/{name}")
         return out
 
     @property
@@ -267,7 +283,7 @@ class ModeFile:
                        translation_residual=float(a["translation_residual"]), extra=int(a["extra_zero_modes"]))
         return SolverInfo(backend=str(a["backend"]), method=str(a["method"]), tol=float(a["tol"]),
                           zero_tol=float(a["zero_tol"]), scale=float(a["scale"]), iterations=int(a["iterations"]),
-                          residual_norms=s["residual_norms"][()], zero_modes=zm, options=json.loads(a["options"]),
+                          residual_norms=self._read("solver/residual_norms"), zero_modes=zm, options=json.loads(a["options"]),
                           notes=tuple(json.loads(a["notes"])), seconds=float(a["seconds"]),
                           complete_below=float(a["complete_below"]))
 
@@ -282,7 +298,7 @@ class ModeFile:
         if j not in self._row:
             raise ModeFileError(f"{self.path}: eigenvector of mode {j} is not stored "
                                 f"({len(self._row)} of {self.nmodes} stored)")
-        return self._f["eigenvectors"][self._row[j], :]
+        return self._read("eigenvectors", (self._row[j], slice(None)))
 
     def vectors(self, indices=None) -> np.ndarray:
         """Eigenvectors as columns, shape=(d*N, k): the given mode indices, default all stored."""

@@ -29,9 +29,20 @@ inertia of ``D - s I`` from a direct LDL^T factorization (MUMPS), which is not a
 the number of wanted eigenvalues ``nev`` grows: solve for the ``nev`` lowest, and while the
 largest of them is below ``w_max^2``, raise ``nev`` (by the Debye estimate ``N(w) ~ w^d`` from
 what was found, times 1.25) and solve again, starting from the eigenvectors already found
-(``EPSSetInitialSpace``). Completeness rests on Krylov-Schur returning the ``nev`` eigenvalues
-nearest the shift, which it does reliably but without a certificate; the sparse backend
-certifies completeness by inertia (SuperLU) for systems that fit on one node.
+(``EPSSetInitialSpace``).
+
+Completeness: Krylov methods can return one copy of a degenerate level and skip the others (a
+perfect FCC crystal of 256 atoms, k = 30, Krylov-Schur on one rank: 11 copies of a 12-fold
+level). After the solve, :func:`_verify_complete` searches again for the lowest eigenpairs with
+every mode found deflated (first LOBPCG to a loose tolerance, cheap and independent of the main
+method; at full accuracy only when that finds something) and adds whatever lies below the top
+of the wanted set, until a search finds nothing. Without a direct solver there is no inertia certificate
+(``complete_below`` is NaN); the sparse backend certifies completeness by inertia (SuperLU) for
+systems that fit on one node.
+
+Input checks: before PETSc sees a file, rank 0 makes the checks of every other backend
+(:func:`glassmodes.io.hessian.validate_hessian_files`, the spectrum-scale check) and broadcasts
+the result: on bad input every rank raises the same error.
 
 Unstable structures: a computed eigenvalue below ``-zero_tol * scale``, or CG meeting negative
 curvature in ``D - sigma I`` (KSP_DIVERGED_INDEFINITE_MAT: an eigenvalue lies below ``sigma``)
@@ -46,17 +57,19 @@ The result (eigenvectors gathered) is returned on rank 0 of ``comm``; other rank
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from glassmodes.io.hessian import ATOMS_DTYPE, HessianFileError, atoms_path, sidecar_path
+import scipy.sparse as sp
+
+from glassmodes.io.hessian import HessianFileError
 from glassmodes.modes.core import (
     DEFAULT_SYMMETRY_TOL, DEFAULT_ZERO_TOL, AsymmetricMatrixError, ModeError, Modes, SolverInfo, ZeroModes,
-    eigenvalue_from_omega, normalize_signs, omega_from_eigenvalues, raise_unstable, unit_factor,
+    check_hessian, check_scale, check_translations, degenerate_groups, eigenvalue_from_omega, normalize_signs,
+    omega_from_eigenvalues, raise_unstable, unit_factor,
 )
 
 
@@ -137,29 +150,59 @@ class _Dist:
         return m[self.rstart:self.rend]
 
 
-def _check_meta(meta: dict, atoms: np.ndarray, where: str) -> None:
-    for key in ("natoms", "dimension", "ndof", "units", "mass_weighted"):
-        if key not in meta:
-            raise HessianFileError(f"{where}: sidecar lacks {key!r}")
-    d, n = int(meta["dimension"]), int(meta["natoms"])
-    if int(meta["ndof"]) != d * n:
-        raise HessianFileError(f"{where}: sidecar ndof {meta['ndof']} != dimension {d} * natoms {n}")
-    if atoms.shape != (n,):
-        raise HessianFileError(f"{where}: {atoms.shape[0]} atom records, sidecar says {n}")
-    m = np.asarray(atoms["mass"], dtype=float)
-    if not np.all(np.isfinite(m)) or np.any(m <= 0):
-        raise HessianFileError(f"{where}: non-positive or non-finite masses in the atoms file")
-    unit_factor(str(meta["units"]))
+def _on_rank0(mpi, fn):
+    """Run ``fn()`` on rank 0 of ``mpi`` and broadcast its result, or its error, to every rank:
+    each raises the same error (no rank is left waiting in a collective call)."""
+    payload = None
+    if mpi.Get_rank() == 0:
+        try:
+            payload = ("ok", fn())
+        except Exception as exc:  # noqa: BLE001 - any failure must reach every rank
+            payload = ("error", type(exc), str(exc))
+    if mpi.Get_size() > 1:
+        payload = mpi.bcast(payload, root=0)
+    if payload[0] == "ok":
+        return payload[1]
+    cls, msg = payload[1], payload[2]
+    if issubclass(cls, (HessianFileError, FileNotFoundError)):
+        raise cls(msg)
+    raise ModeError(msg)
 
 
-def _load(PETSc, source, comm) -> _Dist:
-    """Load a Hessian file in parallel, or distribute an in-memory Hessian."""
-    from glassmodes.io.hessian import Hessian, load_petsc_mat
+def _validate_source(source, zero_tol: float):
+    """The checks every backend makes, before PETSc sees anything: ``(meta, atoms, scale)``.
+
+    A file: :func:`glassmodes.io.hessian.validate_hessian_files` (sidecar, companions' sizes
+    and checksums, matrix header, size, column range, finite values, atoms and masses against
+    the sidecar) and :func:`glassmodes.modes.core.check_scale`. An in-memory Hessian:
+    :func:`glassmodes.modes.core.check_hessian` and the same scale check.
+    """
+    from glassmodes.io.hessian import Hessian, validate_hessian_files
 
     if isinstance(source, Hessian):
-        meta, atoms = dict(source.meta), source.atoms
+        check_hessian(source)
+        D = sp.csr_matrix(source.dynamical_matrix())
+        scale = check_scale(D.diagonal(), np.asarray(abs(D).sum(axis=1)).ravel(), zero_tol, source.atoms,
+                            source.dimension)
+        meta = dict(source.meta)
         meta.setdefault("ndof", source.matrix.shape[0])
-        _check_meta(meta, atoms, "Hessian")
+        return meta, source.atoms, scale
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such Hessian file")
+    meta, atoms, summary = validate_hessian_files(path)
+    unit_factor(str(meta["units"]))
+    scale = check_scale(summary.diagonal, summary.row_abs_sum, zero_tol, atoms, int(meta["dimension"]))
+    return meta, atoms, scale
+
+
+def _load(PETSc, source, comm, zero_tol: float) -> _Dist:
+    """Validate (on rank 0, errors on every rank), then load a Hessian file in parallel or
+    distribute an in-memory Hessian."""
+    from glassmodes.io.hessian import Hessian, load_petsc_mat
+
+    meta, atoms, _ = _on_rank0(comm.tompi4py(), lambda: _validate_source(source, zero_tol))
+    if isinstance(source, Hessian):
         d, n = int(meta["dimension"]), source.matrix.shape[0]
         csr = source.matrix.tocsr()
         csr.sort_indices()
@@ -172,26 +215,12 @@ def _load(PETSc, source, comm) -> _Dist:
         mat.assemble()
         return _Dist(PETSc, comm, mat, meta, atoms, None)
     path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such Hessian file")
-    if not sidecar_path(path).is_file():
-        raise HessianFileError(f"{path}: sidecar {sidecar_path(path)} is missing")
-    meta = json.loads(sidecar_path(path).read_text())
-    if not atoms_path(path).is_file():
-        raise HessianFileError(f"{path}: atoms file {atoms_path(path)} is missing")
-    atoms = np.load(atoms_path(path), allow_pickle=False)
-    if atoms.dtype != ATOMS_DTYPE:
-        raise HessianFileError(f"{atoms_path(path)}: dtype {atoms.dtype}, expected {ATOMS_DTYPE}")
-    _check_meta(meta, atoms, str(path))
     opts = PETSc.Options()
     opts.setValue("matload_block_size", int(meta["dimension"]))
     try:
         mat, _ = load_petsc_mat(path, comm=comm)
     finally:
         opts.delValue("matload_block_size")
-    info = mat.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)
-    if "nnz" in meta and int(round(info["nz_used"])) != int(meta["nnz"]):
-        raise HessianFileError(f"{path}: {int(info['nz_used'])} nonzeros, sidecar says {meta['nnz']}")
     return _Dist(PETSc, comm, mat, meta, atoms, str(path))
 
 
@@ -319,7 +348,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     say = (progress or (lambda msg: None)) if rank == 0 else (lambda msg: None)
     t0 = time.perf_counter()
 
-    dist = _load(PETSc, source, pcomm)
+    dist = _load(PETSc, source, pcomm, zero_tol)
     _mass_weight(dist)
     asym = _symmetrize(dist, symmetry_tol)
     A = dist.A
@@ -330,6 +359,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     units = str(dist.meta["units"])
     T = _translations(dist)
     zm = _translation_check(dist, T, scale, zero_tol)
+    check_translations(zm, dist.meta, zero_tol)
     nT = zm.count
     say(f"slepc: {dist.n} dof on {pcomm.getSize()} rank(s), scale {scale:.4e}, "
         f"translations {'deflated' if nT else 'not zero modes'} (residual {zm.translation_residual:.1e})")
@@ -340,42 +370,12 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     ksp_rtol = 1e-3 * tol if ksp_rtol is None else ksp_rtol
     user_opts = _parse_options(options)
 
-    eps = SLEPc.EPS().create(comm=pcomm)
-    eps.setOperators(A)
-    eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
-    st = eps.getST()
-    ksp = st.getKSP()
-    pc = ksp.getPC()
-    if method == "krylovschur":
-        eps.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
-        eps.setTarget(sigma)
-        st.setType(SLEPc.ST.Type.SINVERT)
-        st.setShift(sigma)
-        ksp.setType(PETSc.KSP.Type.CG)
-        ksp.setTolerances(rtol=ksp_rtol, atol=1e-300, max_it=10000)
-    else:
-        eps.setType(SLEPc.EPS.Type.LOBPCG)
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
-        st.setType(SLEPc.ST.Type.PRECOND)
-        ksp.setType(PETSc.KSP.Type.PREONLY)
-    if inner == "gamg":
-        pc.setType(PETSc.PC.Type.GAMG)
-    else:
-        pc.setType(PETSc.PC.Type.BJACOBI)
-    if nT:
-        eps.setDeflationSpace(T)
-    eps.setTolerances(tol=tol, max_it=max_it or (PETSc.DECIDE if method == "krylovschur" else 10000))
-
     nfree = dist.n - nT
     nev = min(k if (k is not None and w_max is None) else max(chunk, k or 0), nfree - 1)
     opts = PETSc.Options()
     if inner == "icc" and "st_sub_pc_type" not in user_opts:
         user_opts = {"st_sub_pc_type": "icc", **user_opts}
-    for key, val in user_opts.items():
-        opts.setValue(key, "" if val is None else val)
-
-    state = {"last": 0.0}
+    state = {"last": 0.0, "iterations": 0, "solves": 0, "ksp_its": 0, "block": None}
 
     def monitor(e, its, nconv, eig, err):
         now = time.perf_counter()
@@ -383,95 +383,127 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             state["last"] = now
             say(f"slepc: iteration {its}, {nconv} converged, {now - t0:.1f} s")
 
-    eps.setMonitor(monitor)
-    iterations = 0
-    initial = None
-    windows = 0
+    def solve(nev_, deflate, initial=None, main=True, loose=False):
+        """One EPS solve for the ``nev_`` lowest eigenpairs orthogonal to ``deflate`` (Vecs):
+        returns the converged eigenvectors (translations projected out, unit norm) as Vecs.
+        ``main``: a solve for the wanted set (its KSP iterations and block size are reported),
+        not a completeness re-search; ``loose``: LOBPCG (an independent method, cheaper than
+        shift-and-invert) to tolerance ``max(tol, LOOSE_TOL)``, enough to see whether an
+        eigenvalue lies below a bound (the Rayleigh quotients are computed here)."""
+        tol_ = max(tol, LOOSE_TOL) if loose else tol
+        how = "lobpcg" if loose else method  # the cheap search: LOBPCG whatever the main method
+        eps = SLEPc.EPS().create(comm=pcomm)
+        eps.setOperators(A)
+        eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
+        st = eps.getST()
+        ksp = st.getKSP()
+        pc = ksp.getPC()
+        if how == "krylovschur":
+            eps.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
+            eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
+            eps.setTarget(sigma)
+            st.setType(SLEPc.ST.Type.SINVERT)
+            st.setShift(sigma)
+            ksp.setType(PETSc.KSP.Type.CG)
+            ksp.setTolerances(rtol=ksp_rtol * tol_ / tol, atol=1e-300, max_it=10000)
+        else:
+            eps.setType(SLEPc.EPS.Type.LOBPCG)
+            eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
+            st.setType(SLEPc.ST.Type.PRECOND)
+            ksp.setType(PETSc.KSP.Type.PREONLY)
+        pc.setType(PETSc.PC.Type.GAMG if inner == "gamg" else PETSc.PC.Type.BJACOBI)
+        if deflate:
+            eps.setDeflationSpace(deflate)
+        eps.setTolerances(tol=tol_, max_it=max_it or (PETSc.DECIDE if how == "krylovschur" else 10000))
+        eps.setMonitor(monitor)
+        eps.setDimensions(nev=nev_, ncv=(ncv if main else None) or PETSc.DECIDE,
+                          mpd=(mpd if main else None) or PETSc.DECIDE)
+        if how == "lobpcg":
+            eps.setLOBPCGBlockSize((block_size if main else None) or int(np.ceil(1.25 * nev_)))
+        if initial:
+            eps.setInitialSpace(initial)
+        eps.setFromOptions()
+        try:
+            eps.solve()
+        except (PETSc.Error, SystemError) as exc:  # petsc4py may wrap the PETSc.Error
+            _BROKEN.append(eps)  # destroying an EPS interrupted mid-solve raises again: keep it
+            reason = ksp.getConvergedReason()
+            cause = exc.__cause__ if isinstance(exc, SystemError) and exc.__cause__ else exc
+            if (reason == PETSc.KSP.ConvergedReason.DIVERGED_INDEFINITE_MAT
+                    or "indefinite matrix" in str(cause)):
+                _raise_indefinite(SLEPc, PETSc, dist, T if nT else None, sigma, scale, zero_tol, zm)
+            detail = " ".join(line.split("] ", 1)[-1] for line in str(cause).splitlines()[-2:])
+            raise ModeError(f"slepc: solve for {nev_} eigenpairs failed (KSP reason {reason}): "
+                            f"{detail}") from None
+        state["iterations"] += eps.getIterationNumber()
+        state["solves"] += 1
+        nconv = eps.getConverged()
+        if nconv < nev_:
+            raise ModeError(f"slepc: {nconv} of {nev_} eigenpairs converged in "
+                            f"{eps.getIterationNumber()} iterations (reason {eps.getConvergedReason()}); "
+                            "raise max_it or ncv")
+        out = []
+        for i in range(nconv):
+            v = dist.vec()
+            eps.getEigenvector(i, v)
+            for t in T if nT else ():
+                v.axpy(-t.dot(v), t)
+            v.scale(1.0 / v.norm())
+            out.append(v)
+        if main:
+            state["ksp_its"] = ksp.getIterationNumber() if method == "krylovschur" else 0
+            state["block"] = eps.getLOBPCGBlockSize() if method == "lobpcg" else None
+        eps.destroy()
+        return out
+
+    y = dist.vec()
+
+    def rayleigh(v):
+        A.mult(v, y)
+        return float(y.dot(v))
+
+    for key, val in user_opts.items():
+        opts.setValue(key, "" if val is None else val)
     try:
+        vecs: list = []
         while True:
-            windows += 1
-            eps.setDimensions(nev=nev, ncv=ncv or PETSc.DECIDE, mpd=mpd or PETSc.DECIDE)
-            if method == "lobpcg":
-                eps.setLOBPCGBlockSize(block_size or int(np.ceil(1.25 * nev)))
-            if initial:
-                eps.setInitialSpace(initial)
-            eps.setFromOptions()
             say(f"slepc: solving for {nev} eigenpairs ({method}, inner {inner})")
-            try:
-                eps.solve()
-            except (PETSc.Error, SystemError) as exc:  # petsc4py may wrap the PETSc.Error
-                _BROKEN.append(eps)  # destroying an EPS interrupted mid-solve raises again: keep it
-                reason = ksp.getConvergedReason()
-                cause = exc.__cause__ if isinstance(exc, SystemError) and exc.__cause__ else exc
-                if (reason == PETSc.KSP.ConvergedReason.DIVERGED_INDEFINITE_MAT
-                        or "indefinite matrix" in str(cause)):
-                    _raise_indefinite(SLEPc, PETSc, dist, T if nT else None, sigma, scale, zero_tol, zm)
-                detail = " ".join(line.split("] ", 1)[-1] for line in str(cause).splitlines()[-2:])
-                raise ModeError(f"slepc: solve for {nev} eigenpairs failed (KSP reason {reason}): "
-                                f"{detail}") from None
-            iterations += eps.getIterationNumber()
-            nconv = eps.getConverged()
-            if nconv < nev:
-                raise ModeError(f"slepc: {nconv} of {nev} eigenpairs converged in "
-                                f"{eps.getIterationNumber()} iterations (reason {eps.getConvergedReason()}); "
-                                "raise max_it or ncv")
-            lams = np.array([eps.getEigenvalue(i).real for i in range(nconv)])
-            top = float(np.sort(lams)[:nev].max())
-            if w_max is None or top > lam_max or nev >= nfree - 1 or (k is not None and np.sum(lams <= lam_max) >= k):
+            vecs = solve(nev, T if nT else None, initial=vecs or None)
+            lams = np.sort([rayleigh(v) for v in vecs])
+            top = float(lams[:nev].max())
+            if (w_max is None or top > lam_max or nev >= nfree - 1
+                    or (k is not None and np.sum(lams <= lam_max) >= k)):
                 break
             found = int(np.sum(lams <= lam_max))
             ratio = (lam_max / max(top, 1e-300)) ** (dist.d / 2.0)
             new = int(min(nfree - 1, max(nev + chunk, np.ceil(1.25 * nev * ratio))))
             say(f"slepc: {found} modes below w_max so far (top omega "
                 f"{float(omega_from_eigenvalues(top, units)):.6g}); nev {nev} -> {new}")
-            initial = []
-            for i in range(nconv):
-                v = dist.vec()
-                eps.getEigenvector(i, v)
-                initial.append(v)
             nev = new
+        vecs, lam, verify_note = _verify_complete(vecs, [rayleigh(v) for v in vecs], solve, rayleigh, T if nT else [],
+                                                  k, lam_max, nfree, thr, say)
     finally:
         for key in user_opts:
             opts.delValue(key)
 
     # eigenpairs: Rayleigh quotients and residuals computed here, the same way as the other backends
-    v = dist.vec()
-    y = dist.vec()
-    lam_list, res_list, vec_list = [], [], []
-    for i in range(eps.getConverged()):
-        eps.getEigenvector(i, v)
-        if nT:
-            for t in T:
-                v.axpy(-t.dot(v), t)
-        v.scale(1.0 / v.norm())
+    res_list, vec_list = [], []
+    for v, lv in zip(vecs, lam):
         A.mult(v, y)
-        lam = y.dot(v)
-        y.axpy(-lam, v)
-        lam_list.append(lam)
+        y.axpy(-lv, v)
         res_list.append(y.norm() / scale)
         vec_list.append(_gather(dist, v))
-    lam = np.array(lam_list)
-    order = np.argsort(lam, kind="stable")
-    lam = lam[order]
-    res = np.array(res_list)[order]
-    keep = np.ones(lam.size, dtype=bool)
-    if w_max is not None:
-        keep &= lam <= lam_max
-    if k is not None:
-        keep &= np.arange(lam.size) < k
+    res = np.array(res_list)
     neg = lam[lam < -thr]
     if neg.size:
         raise_unstable(neg, scale, zero_tol, zm, lower_bound=True)
     seconds = time.perf_counter() - t0
-    ksp_its = ksp.getIterationNumber() if method == "krylovschur" else 0
-    eps_block = eps.getLOBPCGBlockSize() if method == "lobpcg" else None
-    eps.destroy()
     if rank != 0:
         return None
-    V = np.column_stack([vec_list[j] for j in order[keep]]) if keep.any() else np.zeros((dist.n, 0))
-    lam, res = lam[keep], res[keep]
+    V = np.column_stack(vec_list) if vec_list else np.zeros((dist.n, 0))
     V = normalize_signs(V)
-    notes = ["completeness not certified (no inertia without a direct solver)"]
+    notes = ["completeness checked by a re-search with the returned modes deflated (no inertia "
+             "certificate without a direct solver)", *verify_note]
     if asym > 0:
         notes.append(f"symmetrized (relative asymmetry {asym:.1e})")
     if nT == 0:
@@ -479,15 +511,83 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     extra = int(np.sum(np.abs(lam) <= thr))
     info = SolverInfo(
         backend="slepc", method=f"{method}+{'sinvert-cg' if method == 'krylovschur' else 'precond'}-{inner}",
-        tol=tol, zero_tol=zero_tol, scale=float(scale), iterations=int(iterations), residual_norms=res,
+        tol=tol, zero_tol=zero_tol, scale=float(scale), iterations=int(state["iterations"]), residual_norms=res,
         zero_modes=ZeroModes(zm.count, zm.max_abs_eigenvalue, zm.translation_residual, extra),
-        options={"shift": sigma, "ksp_rtol": ksp_rtol, "nev": nev, "solves": windows,
-                 **({"block_size": eps_block} if method == "lobpcg" else {}),
-                 "last_ksp_iterations": ksp_its, "nprocs": pcomm.getSize(), **user_opts},
+        options={"shift": sigma, "ksp_rtol": ksp_rtol, "nev": nev, "solves": state["solves"],
+                 **({"block_size": state["block"]} if method == "lobpcg" else {}),
+                 "last_ksp_iterations": state["ksp_its"], "nprocs": pcomm.getSize(), **user_opts},
         notes=tuple(notes), seconds=seconds, complete_below=float("nan"),
     )
     return Modes(omega=omega_from_eigenvalues(lam, units), eigenvalues=lam, vectors=V, dimension=dist.d,
                  units=units, info=info, meta=dist.meta, atoms=dist.atoms)
+
+
+MAX_VERIFY_ROUNDS = 8
+VERIFY_NEV = 12
+LOOSE_TOL = 1e-6
+LEVEL_RTOL = 1e-6
+
+
+def _verify_complete(vecs: list, lams: list, solve, rayleigh, T: list, k, lam_max: float, nfree: int, thr: float,
+                     say):
+    """Krylov methods may return one copy of a degenerate level and skip the others (a silently
+    wrong "lowest k", e.g. 11 of a 12-fold level of a crystal). Search again for the lowest
+    eigenpairs orthogonal to the translations and to every vector found (deflation); any
+    eigenvalue not above the wanted set's top (``k``-th lowest, or ``lam_max``) within
+    ``LEVEL_RTOL`` was missed: add it and search again, until a search finds none.
+
+    Returns the wanted eigenpairs (``vecs`` sorted, their eigenvalues as an array) and notes.
+    """
+    lam = np.asarray(lams, dtype=float)
+    late = np.zeros(lam.size, dtype=bool)  # found by a re-search
+    for rounds in range(MAX_VERIFY_ROUNDS + 1):
+        order = np.argsort(lam, kind="stable")
+        lam, vecs, late = lam[order], [vecs[j] for j in order], late[order]
+        if k is not None:
+            want = min(k, lam.size, int(np.sum(lam <= lam_max)) if np.isfinite(lam_max) else lam.size)
+            top = float(lam[want - 1]) if want else float(lam_max)
+        else:
+            top = float(lam_max)
+        limit = top + LEVEL_RTOL * abs(top) + thr
+        room = nfree - len(vecs) - 1
+        if room < 1:
+            break
+        if rounds == MAX_VERIFY_ROUNDS:
+            raise ModeError(f"slepc: after {rounds} re-searches eigenvalues below {top:.6e} are still being "
+                            "found (missed by the eigensolver); use the sparse or dense backend")
+        nchk = min(room, VERIFY_NEV)
+        say(f"slepc: checking for missed eigenvalues below {top:.6e} ({nchk} eigenpairs with the "
+            f"{len(vecs)} found deflated)")
+        # a cheap search first (loose tolerance): usually it finds nothing below the bound
+        more = solve(nchk, list(T) + list(vecs), main=False, loose=True)
+        more_lam = np.array([rayleigh(v) for v in more]) if more else np.zeros(0)
+        if not np.any(more_lam <= limit * (1 + 1e-3) + thr):
+            break
+        more = solve(nchk, list(T) + list(vecs), main=False)  # the vectors to return, at full accuracy
+        more_lam = np.array([rayleigh(v) for v in more]) if more else np.zeros(0)
+        missed = more_lam <= limit
+        if not missed.any():
+            break
+        say(f"slepc: {int(missed.sum())} eigenvalue(s) below {limit:.6e} were missed (degenerate "
+            "levels?); added")
+        vecs = vecs + [v for v, m in zip(more, missed) if m]
+        lam = np.concatenate([lam, more_lam[missed]])
+        late = np.concatenate([late, np.ones(int(missed.sum()), dtype=bool)])
+    notes = []
+    keep = lam <= lam_max
+    if k is not None:
+        keep &= np.arange(lam.size) < k
+        if keep.sum() == k and lam.size > k and abs(lam[k] - lam[k - 1]) <= LEVEL_RTOL * abs(lam[k - 1]) + thr:
+            notes.append("the k-th mode is part of a degenerate level cut by k")
+    idx = np.flatnonzero(keep)
+    if idx.size:
+        # copies inside the top level are interchangeable with the first solve's: count those below
+        below_top = lam[idx] < lam[idx[-1]] - LEVEL_RTOL * abs(lam[idx[-1]]) - thr
+        missed = int(np.sum(late[idx] & below_top))
+        if missed:
+            notes.insert(0, f"{missed} eigenpair(s) below the top level (copies of degenerate levels) were "
+                            "missed by the first solve and found by the re-search")
+    return [vecs[j] for j in idx], lam[idx], notes
 
 
 def _raise_indefinite(SLEPc, PETSc, dist, T, sigma, scale, zero_tol, zm):

@@ -204,6 +204,11 @@ def solve_sparse(problem: Problem, k: int | None = None, w_max: float | None = N
         last = new_l.size >= n - nT - nfound
         split = (new_l.size, np.inf) if last else _gap_bound(new_l, scale)
         if split is None:
+            if m >= n - nT - 1 - (0 if prev_v is None else prev_v.shape[1]):
+                raise ModeError(
+                    f"sparse: no spectral gap among the {new_l.size} eigenvalues nearest shift "
+                    f"{fac.shift:.4e} even with the largest window ({m}): a degenerate level as large as "
+                    "the free spectrum, or an implausible matrix; use the dense backend")
             m = min(2 * m, n - nT - 1)
             say(f"sparse: window too small at shift {fac.shift:.4e}, chunk -> {m}")
             windows -= 1
