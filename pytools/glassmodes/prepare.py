@@ -11,8 +11,8 @@ Before any run starts, :func:`check_request` rejects what cannot work, with the 
 
 * an unknown model (the error lists the known ones) or deck parameter;
 * a pair potential that jumps at its cutoff: ``lj/cut`` without ``pair_modify shift yes``, or a
-  smoothed style given ``coeffs`` for which phi(x_c) != 0 (e.g. seed 003's printed, rounded
-  C_0, C_2, C_4; the error prints the exact coefficients);
+  smoothed style given ``coeffs`` for which phi(x_c) != 0 (e.g. the printed, rounded
+  C_0, C_2, C_4 of Kumar et al. (2021); the error prints the exact coefficients);
 * ``ipl/smooth/poly`` without per-atom sizes (``atom_style sphere`` and a size distribution),
   or sizes with s_min <= 0, s_max < s_min, or eps_na (s_max - s_min) >= 1 (then s_ij <= 0);
 * impossible densities: rho <= 0, or a packing fraction of the particles' cores above random

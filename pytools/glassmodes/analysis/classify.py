@@ -1,8 +1,8 @@
 """Quasi-localized mode (QLM) classification by participation ratio and frequency.
 
-Presets (thresholds checked against the papers' text in ``/work/shared/papers``):
+Presets (thresholds checked against the papers' text; full citations in docs/references.md):
 
-``xiang`` (paper 000, Xiang, Patinet, Volz, Zhou)
+``xiang`` (Xiang, Patinet, Volz, Zhou, arXiv:2206.05402, 2022)
     "we select a limit for the participation ratio (PR = 0.2) as a criterion to distinguish
     the delocalized vibrational modes from localized ones or QVMs (i.e., PR < 0.2)", an ad hoc
     value. Four categories:
@@ -19,10 +19,10 @@ Presets (thresholds checked against the papers' text in ``/work/shared/papers``)
       full spectrum; with a partial spectrum (``complete_spectrum=False``) and no ``omega_loc``
       given, no mode is called localized.
 
-``khomenko`` (paper 002, Khomenko, Reichman, Zamponi)
+``khomenko`` (Khomenko, Reichman, Zamponi, arXiv:2012.07998, 2020)
     "We consider low-frequency modes with PR < 0.1 to be QLMs" (N = 1500, 3D).
 
-``kumar`` (paper 003, Kumar, Procaccia, Singh)
+``kumar`` (Kumar, Procaccia, Singh, arXiv:2102.12368, 2021)
     "Focusing on modes whose participation ratio is smaller than 0.27 we found 403 QLM's"
     (N = 4000, 2D).
 
@@ -62,13 +62,14 @@ class QLMCriterion:
 PRESETS = {
     "xiang": QLMCriterion("xiang", 0.2, True,
                           "Xiang, Patinet, Volz, Zhou, Quasilocalized vibrational modes as efficient heat "
-                          "carriers in glasses (paper 000): PR < 0.2, four categories"),
+                          "carriers in glasses, arXiv:2206.05402 (2022): PR < 0.2, four categories"),
     "khomenko": QLMCriterion("khomenko", 0.1, False,
                              "Khomenko, Reichman, Zamponi, Relationship between two-level systems and "
-                             "quasi-localized normal modes (paper 002): low-frequency modes with PR < 0.1"),
+                             "quasi-localized normal modes in glasses, arXiv:2012.07998 (2020): low-frequency modes "
+                             "with PR < 0.1"),
     "kumar": QLMCriterion("kumar", 0.27, False,
-                          "Kumar, Procaccia, Singh, Density of quasi-localized modes in glasses "
-                          "(paper 003): PR < 0.27"),
+                          "Kumar, Procaccia, Singh, Density of quasi-localized modes in glasses: "
+                          "where are the two-level systems?, arXiv:2102.12368 (2021): PR < 0.27"),
 }
 
 
@@ -156,7 +157,7 @@ class Classification:
 def classify_four(omega: np.ndarray, pr: np.ndarray, pr_threshold: float = 0.2,
                   omega_qvm: float | None = None, omega_loc: float | None = None,
                   complete_spectrum: bool = False) -> Classification:
-    """The four categories of paper 000 for the modes of one sample (see module docs).
+    """The four categories of Xiang et al. (2022) for the modes of one sample (see module docs).
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 The supercell route (:mod:`glassmodes.anharmonic.lifetimes`) diagonalizes the whole box and sums
 over its modes, so its lowest frequency is the box's first acoustic shell. The continuum limit of a
-crystal (seed 004, Fig. 2(b): tau ~ w^-2 at low frequency) lies far below that shell; this module
+crystal (Mizuno et al. (2020), Fig. 2(b): tau ~ w^-2 at low frequency) lies far below that shell; this module
 uses the lattice's translation symmetry instead. The modes of N cells are plane waves
 ``e_{qs}(i) = eps_s(q) exp(i q.R_i) / sqrt(N)``, ``eps_s(q)`` the unit eigenvectors of
 

@@ -1,14 +1,14 @@
-"""Mode lifetimes from MD: the autocorrelation of the mode-energy fluctuations (seed 004, Sec. II.D).
+"""Mode lifetimes from MD: the autocorrelation of the mode-energy fluctuations (Mizuno et al. (2020), Sec. II.D).
 
 ``E_k(t)`` comes from the plugin's ``compute mode/energy`` (recorded with ``fix ave/time``, see
 ``inputs/md_mode_energies.lmp``). With ``dE_k = E_k - <E_k>``,
 
-    C_k(t) = <dE_k(t) dE_k(0)> / <dE_k^2>      (seed 004, Eq. (9))
+    C_k(t) = <dE_k(t) dE_k(0)> / <dE_k^2>      (Mizuno et al. (2020), Eq. (9))
 
 decays as ``exp(-Gamma_k t)`` with ``Gamma_k`` the energy decay rate of perturbation theory
 (:mod:`glassmodes.anharmonic.lifetimes`; docs/lifetimes.md). Two estimates of ``tau_k = 1/Gamma_k``:
 
-* ``tau_1e``: the first time ``C_k`` falls to ``1/e`` (seed 004), linear interpolation of
+* ``tau_1e``: the first time ``C_k`` falls to ``1/e`` (Mizuno et al. (2020)), linear interpolation of
   ``log C`` between the two samples around the crossing;
 * ``tau_fit``: least squares of ``log C_k(t) = -t / tau`` (through the origin) on the samples
   before ``C_k`` first drops below ``fit_min`` (default 0.15).
@@ -120,7 +120,7 @@ def tau_from_acf(t: np.ndarray, C: np.ndarray, fit_min: float = 0.15) -> tuple[n
 
 @dataclass(frozen=True, eq=False)
 class MDLifetimes:
-    """Lifetimes from the energy autocorrelation (seed 004, Eq. (9)).
+    """Lifetimes from the energy autocorrelation (Mizuno et al. (2020), Eq. (9)).
 
     Attributes
     ----------
@@ -176,7 +176,7 @@ class EnergyAutocorrelation:
     fit_min : float
         Lower end of ``C`` used by the exponential fit.
     mean : None, float or ndarray
-        Known equilibrium ``<E_k>`` (``k_B T``, classical equipartition; seed 004 notes that the
+        Known equilibrium ``<E_k>`` (``k_B T``, classical equipartition; Mizuno et al. (2020) note that the
         time average of ``E_k`` is T): removes the ``-2 tau/T_b`` bias that subtracting each
         block's own mean leaves in the ACF. None: each block's sample mean.
 

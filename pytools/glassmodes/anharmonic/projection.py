@@ -20,7 +20,7 @@ atoms                   ``natoms`` records in ascending ID, each ``int64 id, int
 trailer                 ``char end[8] = "GMMODEND"``
 ======================  ==========================================================================
 
-Projection (seed 004, Eq. (8)): ``A_k = sum_i sqrt(m_i) e_k,i . (r_i - r_IS,i)`` with the
+Projection (Mizuno et al. (2020), Eq. (8)): ``A_k = sum_i sqrt(m_i) e_k,i . (r_i - r_IS,i)`` with the
 displacement taken as the minimum image (vibrations are far smaller than half the box),
 ``dA_k/dt = sum_i sqrt(m_i) e_k,i . v_i``, ``E_k = mvv2e (w_k^2 A_k^2 + (dA_k/dt)^2) / 2``.
 """
@@ -215,6 +215,6 @@ def mode_amplitudes(proj: ModeProjection, ids, x, v):
 
 
 def mode_energies(proj: ModeProjection, ids, x, v) -> np.ndarray:
-    """``E_k = mvv2e (w_k^2 A_k^2 + (dA_k/dt)^2) / 2`` (energy units), shape=(K,) (seed 004, Eq. (8))."""
+    """``E_k = mvv2e (w_k^2 A_k^2 + (dA_k/dt)^2) / 2`` (energy units), shape=(K,) (Mizuno et al. (2020), Eq. (8))."""
     A, Ad = mode_amplitudes(proj, ids, x, v)
     return 0.5 * MVV2E.get(proj.units, 1.0) * (proj.omega**2 * A**2 + Ad**2)

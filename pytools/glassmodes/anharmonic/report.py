@@ -18,7 +18,7 @@ from glassmodes.io.atomic import atomic_output
 def bin_average(omega, values, edges, log: bool = True):
     """Mean (geometric for ``log``) of ``values`` in frequency bins, with its standard error.
 
-    Returns ``(centers, mean, err, count)``, each shape=(nbins,); NaN in empty bins. Seed 004
+    Returns ``(centers, mean, err, count)``, each shape=(nbins,); NaN in empty bins. Mizuno et al. (2020)
     averages tau over bins of width 0.5 (Fig. 2).
     """
     omega, values = np.asarray(omega, float), np.asarray(values, float)
@@ -52,7 +52,7 @@ def write_lifetimes_csv(path: str | os.PathLike, res) -> None:
     """
     from glassmodes import __version__
 
-    meta = {"quantity": "three-phonon energy decay rates (seed 004 Eqs. 10, 13)",
+    meta = {"quantity": "three-phonon energy decay rates (Mizuno et al. (2020), Eqs. 10, 13)",
             "omega_unit": res.omega_unit, "rate_unit": res.rate_unit, "units": res.units,
             "temperature": res.temperature, "limit": res.limit, "kT": res.kT,
             "hbar": None if not np.isfinite(res.hbar) else res.hbar,
@@ -75,7 +75,8 @@ def write_md_lifetimes_csv(path: str | os.PathLike, res, meta: dict | None = Non
     """One row per mode: index, omega, tau_1e, its error, tau_fit, its error, <E_k>."""
     from glassmodes import __version__
 
-    info = {"quantity": "lifetimes from the mode-energy autocorrelation (seed 004 Eq. 9): C(tau_1e) = 1/e",
+    info = {"quantity": "lifetimes from the mode-energy autocorrelation (Mizuno et al. (2020), Eq. 9): "
+                        "C(tau_1e) = 1/e",
             "time_unit": res.time_unit, "blocks": res.nblocks, "duration": res.duration,
             "glassmodes_version": __version__}
     info.update(meta or {})
@@ -107,7 +108,7 @@ def read_table(path: str | os.PathLike) -> tuple[dict, dict]:
 def plot_tau_vs_omega(pt=None, md=None, bin_width: float = 0.5, omega_unit: str = "rad/tau",
                       time_unit: str = "tau", ax=None, label_pt: str = "perturbation theory",
                       label_md: str = "MD, C(tau) = 1/e"):
-    """Lifetime against frequency, both routes on one log axis (seed 004, Fig. 2).
+    """Lifetime against frequency, both routes on one log axis (Mizuno et al. (2020), Fig. 2).
 
     ``pt``: ``(omega, tau)`` or a :class:`~glassmodes.anharmonic.lifetimes.Lifetimes`; ``md``:
     ``(omega, tau[, err])`` or an :class:`~glassmodes.anharmonic.md.MDLifetimes`. Points per

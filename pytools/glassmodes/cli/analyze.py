@@ -24,8 +24,9 @@ def add_arguments(parser) -> None:
                         help="range of the bins (default: the first file's)")
     parser.add_argument("--linear-bins", action="store_true", help="linear instead of logarithmic bins")
     parser.add_argument("--preset", choices=("xiang", "khomenko", "kumar"), default="xiang",
-                        help="QLM criterion: xiang PR<0.2 (paper 000, four categories), khomenko PR<0.1 "
-                             "(paper 002), kumar PR<0.27 (paper 003) (default xiang)")
+                        help="QLM criterion: xiang PR<0.2 (Xiang et al. 2022, four categories), "
+                             "khomenko PR<0.1 (Khomenko et al. 2020), kumar PR<0.27 (Kumar et al. 2021) "
+                             "(default xiang)")
     parser.add_argument("--pr-threshold", type=float, default=None, help="replace the preset's PR threshold")
     parser.add_argument("--qlm-wmax", type=float, default=None,
                         help="QLM frequency bound, e.g. the first phonon band (default: omega_QVM, the lowest "

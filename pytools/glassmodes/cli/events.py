@@ -5,7 +5,7 @@ mode overlaps), timeseries.csv (t, |dr_IS|, dPhi_IS, |r_IS(t)-r_IS(0)|, Phi_IS(t
 Phi(t), MSD), summary.json (thresholds, noise floor, event rate), figures (PNG), and per event
 an OVITO-ready mode-like file event_K.modes.h5 and extended XYZ event_K.xyz (--export), and with
 --render a PNG of the event drawn by the OVITO mode renderer.
-Definitions and thresholds: docs/landscape.md (seed 004 Eqs. 5-7, seed 002 Eqs. 7-8).
+Definitions and thresholds: docs/landscape.md (Mizuno et al. (2020), Eqs. 5-7; Khomenko et al. (2020), Eqs. 7-8).
 
 Examples:
   glassmodes events IS.h5 --out events/

@@ -1,4 +1,4 @@
-"""Three-phonon lifetimes of the modes from perturbation theory (seed 004, Eqs. (10)-(14)).
+"""Three-phonon lifetimes of the modes from perturbation theory (Mizuno et al. (2020), Eqs. (10)-(14)).
 
 Examples:
   glassmodes lifetimes modes.h5 glass.fc3 --T 1e-3 --classical --smearing gaussian --width 0.05 -o pt.csv
@@ -23,9 +23,9 @@ def add_arguments(parser) -> None:
                         help="temperature (LAMMPS temperature units, > 0)")
     lim = parser.add_mutually_exclusive_group(required=True)
     lim.add_argument("--classical", action="store_const", const="classical", dest="limit",
-                     help="classical limit (seed 004 Eq. 13)")
+                     help="classical limit (Mizuno et al. (2020), Eq. 13)")
     lim.add_argument("--quantum", action="store_const", const="quantum", dest="limit",
-                     help="Bose-Einstein occupations (seed 004 Eq. 10)")
+                     help="Bose-Einstein occupations (Mizuno et al. (2020), Eq. 10)")
     parser.add_argument("--hbar", type=float, help="hbar in energy x time units (required for units lj --quantum)")
     parser.add_argument("--kB", type=float, help="Boltzmann constant (default: the unit style's)")
     parser.add_argument("--smearing", choices=("gaussian", "lorentzian"), default="gaussian")

@@ -1,4 +1,4 @@
-"""Mode lifetimes from MD: energy autocorrelation of compute mode/energy records (seed 004 Eq. 9).
+"""Mode lifetimes from MD: energy autocorrelation of compute mode/energy records (Mizuno et al. (2020), Eq. 9).
 
 Examples:
   glassmodes md-lifetimes --write-projection modes.h5 --every 10 -o modes.proj     # for the compute

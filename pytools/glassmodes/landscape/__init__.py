@@ -1,6 +1,6 @@
 """Inherent-structure rearrangements: from an MD trajectory to localized events and their modes.
 
-Seed 004 (Mizuno, Mossa et al.) Eqs. (5)-(7) and Figs. 5-9, seed 002 (Khomenko et al.) Eqs. (7)-(8);
+Mizuno et al. (2020), Eqs. (5)-(7) and Figs. 5-9; Khomenko et al. (2020), Eqs. (7)-(8);
 user guide docs/landscape.md.
 
 ``dump`` (:class:`DumpFile`)

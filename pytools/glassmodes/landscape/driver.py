@@ -188,8 +188,8 @@ def quench_trajectory(dump: str | os.PathLike, forcefield: str | os.PathLike, ou
         if not 0 <= window[0] < window[1]:
             raise ValueError(f"window must be (first, last) with 0 <= first < last, got {window}")
     if require_velocities and ref.velocities is None:
-        raise DumpError(f"{dump}: no velocities (vx vy vz) in the dump; T(t) of seed 004 Eq. (2) needs them. "
-                        "Dump them (inputs/is_trajectory.lmp does) or pass --no-velocities")
+        raise DumpError(f"{dump}: no velocities (vx vy vz) in the dump; T(t) (Mizuno et al. (2020), Eq. (2)) "
+                        "needs them. Dump them (inputs/is_trajectory.lmp does) or pass --no-velocities")
 
     # 1. every frame's header against frame 0 (cheap), in parallel; the last frame in full (a dump
     #    cut short); every quenched frame is checked in full against frame 0 when it is read

@@ -306,8 +306,8 @@ def check_same_header(ref: DumpFrame, h: DumpHeader, box_rtol: float = 1e-12) ->
 def check_same_system(ref: DumpFrame, frame: DumpFrame, box_rtol: float = 1e-12) -> None:
     """Raise :class:`DumpError` unless ``frame`` has the atoms (IDs, types) and box of ``ref``.
 
-    An inherent-structure trajectory compares frames atom by atom at constant volume (seed 004's
-    NVE run): a frame whose atom set or box differs would give meaningless displacements.
+    An inherent-structure trajectory compares frames atom by atom at constant volume (the NVE run of
+    Mizuno et al. (2020)): a frame whose atom set or box differs would give meaningless displacements.
     """
     where = f"frame {frame.index} (step {frame.step})"
     if frame.natoms != ref.natoms:

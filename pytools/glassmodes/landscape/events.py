@@ -1,6 +1,6 @@
-"""Rearrangement events of an inherent-structure trajectory (seed 004, Sec. II.C and III.B-C).
+"""Rearrangement events of an inherent-structure trajectory (Mizuno et al. (2020), Sec. II.C and III.B-C).
 
-Definitions (seed 004; r_IS(t) the inherent structure of the MD frame at time t, Delta t the lag
+Definitions (Mizuno et al. (2020); r_IS(t) the inherent structure of the MD frame at time t, Delta t the lag
 between frames, 0.1 in the paper):
 
 * Eq. (5): ``|Delta r_IS(t)| = |r_IS(t) - r_IS(t - Delta t)| = (sum_i |r_IS,i(t) - r_IS,i(t - Delta t)|^2)^(1/2)``
@@ -8,7 +8,7 @@ between frames, 0.1 in the paper):
 * Eq. (7): ``N_rearr = (sum_i Delta r_i . Delta r_i)^2 / sum_i (Delta r_i . Delta r_i)^2``, the number
   of particles taking part (``N_rearr / N`` is the participation ratio of the field)
 * Fig. 7(b): ``|Delta r_IS,i| / |Delta r_IS,1|`` against ``r = |r_i - r_1|``, particle 1 the most
-  displaced one; the far field decays as ``r^-a`` with a = 2.5 to 3 in seed 004 (a = 2 for an
+  displaced one; the far field decays as ``r^-a`` with a = 2.5 to 3 in Mizuno et al. (2020) (a = 2 for an
   elastic response to a local force dipole)
 * Fig. 8 and 9: ``|r_IS(t) - r_IS(0)|`` and ``Phi_IS(t) - Phi_IS(0)``, the size of the basin explored.
 
@@ -30,7 +30,7 @@ An event at frame k (time t_k) is ``|Delta r_IS(t_k)| > threshold`` with both qu
 between re-quenches of one frame from slightly perturbed copies (measured by
 ``glassmodes is-trajectory``, :mod:`glassmodes.landscape.driver`), the scatter of r_IS that the
 force tolerance allows inside one basin; ``dr_min`` (default 1e-3 sigma) is an absolute floor well
-below the smallest IS transitions seen in seed 004 (|Delta r_IS| ~ 0.1 sigma) and orders of
+below the smallest IS transitions seen by Mizuno et al. (2020) (|Delta r_IS| ~ 0.1 sigma) and orders of
 magnitude above the quench noise (~1e-10 sigma at ftol = 1e-10). A candidate next to a frame whose
 quench did not converge (or failed) is *flagged*: listed, never counted as an event.
 
@@ -82,7 +82,7 @@ def displacement_field(before: np.ndarray, after: np.ndarray, lengths: np.ndarra
 
 
 def n_rearr(dr: np.ndarray) -> float:
-    """Number of rearranging particles, seed 004 Eq. (7), of a field ``dr``, shape=(N, 3).
+    """Number of rearranging particles, Mizuno et al. (2020), Eq. (7), of a field ``dr``, shape=(N, 3).
 
     ``(sum_i |dr_i|^2)^2 / sum_i |dr_i|^4``: 1 for one moving particle, N for a uniform field.
 
@@ -97,7 +97,7 @@ def n_rearr(dr: np.ndarray) -> float:
 
 def decay_profile(dr: np.ndarray, positions: np.ndarray, lengths: np.ndarray,
                   periodicity=(True, True, True)) -> tuple[np.ndarray, np.ndarray, int]:
-    """Distances from the most displaced particle and normalized displacements (seed 004 Fig. 7b).
+    """Distances from the most displaced particle and normalized displacements (Mizuno et al. (2020), Fig. 7b).
 
     Returns
     -------
@@ -343,12 +343,12 @@ class EventAnalysis:
 
     @property
     def basin_dr(self) -> np.ndarray:
-        """|r_IS(t) - r_IS(0)|, shape=(F,), distance units (seed 004 Fig. 8)."""
+        """|r_IS(t) - r_IS(0)|, shape=(F,), distance units (Mizuno et al. (2020), Fig. 8)."""
         return self._get("basin_dr")
 
     @property
     def basin_dphi(self) -> np.ndarray:
-        """Phi_IS(t) - Phi_IS(0), shape=(F,), energy units (seed 004 Fig. 9)."""
+        """Phi_IS(t) - Phi_IS(0), shape=(F,), energy units (Mizuno et al. (2020), Fig. 9)."""
         return self._get("basin_dphi")
 
     @property
@@ -527,7 +527,7 @@ class EventAnalysis:
         return before, displacement_field(before, after, traj.lengths, traj.periodicity, self.remove_drift)
 
     def decay(self, event: Event) -> tuple[np.ndarray, np.ndarray]:
-        """``(r, |dr_i|/|dr_1|)`` of an event (seed 004 Fig. 7b)."""
+        """``(r, |dr_i|/|dr_1|)`` of an event (Mizuno et al. (2020), Fig. 7b)."""
         before, field = self.event_field(event)
         r, ratio, _ = decay_profile(field, before, self.trajectory.lengths, self.trajectory.periodicity)
         return r, ratio

@@ -15,7 +15,7 @@ Layout (format ``glassmodes-is-trajectory``, version 1); the caller picks the na
 ``/positions`` float64 (F, N, 3), contiguous, attribute ``units`` = distance
     r_IS(t), unwrapped, ascending atom ID; undefined until the frame's status is non-zero (the
     storage is reserved at creation but not written: a sparse region of the file).
-``/energy`` (F,) Phi_IS(t), total potential energy of the IS (seed 004 Eq. 4), energy units.
+``/energy`` (F,) Phi_IS(t), total potential energy of the IS (Mizuno et al. (2020), Eq. 4), energy units.
 ``/fmax`` (F,) largest per-atom force after the quench; ``/iterations`` int64 (F,);
 ``/seconds`` (F,) wall time of each quench.
 ``/md_energy`` (F,) Phi(t) and ``/md_temperature`` (F,) T(t) of the MD frame (Eq. 2);

@@ -1,6 +1,6 @@
 """Overlaps of an event's displacement field with the normal modes of the IS before it.
 
-Seed 002 (Khomenko, Reichman, Zamponi), Eqs. (7) and (8), for a displacement field r and a mode v:
+Khomenko et al. (2020), Eqs. (7) and (8), for a displacement field r and a mode v:
 
 * ``c(v) = |r . v| / (|r| |v|)``, the normalized scalar product of the 3N-dimensional vectors;
 * ``a(v) = sum_i |r_i| |v_i| / (|r| |v|)``, the same for the N-dimensional vectors of per-particle
@@ -8,8 +8,9 @@ Seed 002 (Khomenko, Reichman, Zamponi), Eqs. (7) and (8), for a displacement fie
 
 Both lie in [0, 1]; ``a >= c``. Glassmodes' mode files store mass-weighted eigenvectors
 ``e = M^1/2 u``; the field is mass-weighted the same way, ``w_i = sqrt(m_i) Delta r_i``, before the
-products (for the equal masses of seeds 002 and 004 this is exactly Eqs. 7-8). Then the ``c_k`` of
-a complete orthonormal set satisfy ``sum_k c_k^2 = 1`` (the translations removed from the field):
+products (for the equal masses of Khomenko et al. (2020) and Mizuno et al. (2020) this is exactly
+Eqs. 7-8). Then the ``c_k`` of a complete orthonormal set satisfy ``sum_k c_k^2 = 1`` (the
+translations removed from the field):
 ``captured = sum_k c_k^2`` over the modes available says how much of the field they span.
 
 The modes must belong to the IS the event starts from: :func:`match_mode_file` checks that a mode
@@ -30,7 +31,7 @@ from glassmodes.landscape.events import minimum_image
 
 
 def overlap_c(field: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Seed 002 Eq. (7) for each column of ``vectors``.
+    """Khomenko et al. (2020), Eq. (7) for each column of ``vectors``.
 
     Parameters
     ----------
@@ -57,7 +58,7 @@ def overlap_c(field: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 
 def overlap_a(field: np.ndarray, vectors: np.ndarray, dimension: int = 3) -> np.ndarray:
-    """Seed 002 Eq. (8): overlap of the per-particle magnitudes, for each column of ``vectors``.
+    """Khomenko et al. (2020), Eq. (8): overlap of the per-particle magnitudes, for each column of ``vectors``.
 
     >>> v = np.zeros((6, 1)); v[0, 0] = 1.0; r = np.array([0.0, 2.0, 0, 0, 0, 0])
     >>> float(overlap_c(r, v)[0]), float(overlap_a(r, v)[0])
@@ -87,7 +88,7 @@ class ModeOverlaps:
     participation : ndarray, shape=(k,)
         Their participation ratios.
     c, a : ndarray, shape=(k,)
-        Seed 002 Eqs. (7), (8).
+        Khomenko et al. (2020), Eqs. (7), (8).
     mode_index : ndarray, shape=(k,)
         Indices of the modes in the mode file.
     """

@@ -1,4 +1,4 @@
-"""Figures of an event analysis (seed 004 Figs. 1, 5-9); each function draws on ``ax`` and returns it."""
+"""Figures of an event analysis (Mizuno et al. (2020), Figs. 1, 5-9); each function draws on ``ax`` and returns it."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _ax(ax):
 
 
 def plot_dr_series(analysis, ax=None):
-    """|Delta r_IS(t)| (Eq. 5) with the threshold and noise floor (seed 004 Fig. 5)."""
+    """|Delta r_IS(t)| (Eq. 5) with the threshold and noise floor (Mizuno et al. (2020), Fig. 5)."""
     ax = _ax(ax)
     L, E, T = units_of(analysis)
     t, dr = analysis.times, analysis.dr
@@ -54,7 +54,7 @@ def plot_dr_series(analysis, ax=None):
 
 
 def plot_dphi_vs_dr(analysis, ax=None):
-    """|Delta Phi_IS| against |Delta r_IS| for each event (seed 004 Fig. 6a)."""
+    """|Delta Phi_IS| against |Delta r_IS| for each event (Mizuno et al. (2020), Fig. 6a)."""
     ax = _ax(ax)
     L, E, _ = units_of(analysis)
     ev = analysis.events
@@ -67,7 +67,7 @@ def plot_dphi_vs_dr(analysis, ax=None):
 
 
 def plot_nrearr_vs_dr(analysis, ax=None):
-    """N_rearr (Eq. 7) against |Delta r_IS| for each event (seed 004 Fig. 6b)."""
+    """N_rearr (Eq. 7) against |Delta r_IS| for each event (Mizuno et al. (2020), Fig. 6b)."""
     ax = _ax(ax)
     L, _, _ = units_of(analysis)
     ev = analysis.events
@@ -80,7 +80,7 @@ def plot_nrearr_vs_dr(analysis, ax=None):
 
 
 def plot_decay(analysis, event, ax=None):
-    """|Delta r_IS,i| / |Delta r_IS,1| against r with the far-field fit (seed 004 Fig. 7b)."""
+    """|Delta r_IS,i| / |Delta r_IS,1| against r with the far-field fit (Mizuno et al. (2020), Fig. 7b)."""
     ax = _ax(ax)
     L, _, _ = units_of(analysis)
     r, ratio = analysis.decay(event)
@@ -123,7 +123,7 @@ def plot_far_field_all(analysis, ax=None):
 
 
 def plot_basin(analysis, axes=None):
-    """|r_IS(t) - r_IS(0)| and Phi_IS(t) - Phi_IS(0) (seed 004 Figs. 8, 9); ``axes``: two Axes."""
+    """|r_IS(t) - r_IS(0)| and Phi_IS(t) - Phi_IS(0) (Mizuno et al. (2020), Figs. 8, 9); ``axes``: two Axes."""
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -139,7 +139,7 @@ def plot_basin(analysis, axes=None):
 
 
 def plot_msd(analysis, ax=None):
-    """Mean-squared displacement of the MD frames from frame 0 (seed 004 Fig. 1)."""
+    """Mean-squared displacement of the MD frames from frame 0 (Mizuno et al. (2020), Fig. 1)."""
     ax = _ax(ax)
     L, _, T = units_of(analysis)
     traj = analysis.trajectory
@@ -153,7 +153,7 @@ def plot_msd(analysis, ax=None):
 
 
 def plot_overlaps(overlaps, event=None, ax=None):
-    """c and a (seed 002 Eqs. 7-8) of an event against the mode frequencies."""
+    """c and a (Khomenko et al. (2020), Eqs. 7-8) of an event against the mode frequencies."""
     ax = _ax(ax)
     ax.plot(overlaps.omega, overlaps.c, "o", ms=3, label="c (3N-dim. scalar product)")
     ax.plot(overlaps.omega, overlaps.a, "s", ms=3, mfc="none", label="a (per-particle magnitudes)")

@@ -1,7 +1,7 @@
 """Quench one MD frame to its inherent structure in a private serial LAMMPS instance.
 
 The inherent structure r_IS(t) of a configuration r(t) is the local minimum of the potential
-energy reached by a steepest-descent-like path from r(t) (seed 004, Sec. II.B: FIRE). Here each
+energy reached by a steepest-descent-like path from r(t) (Mizuno et al. (2020), Sec. II.B: FIRE). Here each
 frame is rebuilt from scratch in a LAMMPS instance that belongs to the quencher (``clear``, box,
 force field, atoms in ascending ID order), so
 
@@ -87,7 +87,7 @@ class QuenchResult:
         r_IS, unwrapped (``x + image * L`` with the image flags carried from the frame and updated
         by LAMMPS during the minimization), ascending atom ID, distance units.
     energy : float
-        Phi_IS, total potential energy of the inherent structure (seed 004 Eq. 4), energy units.
+        Phi_IS, total potential energy of the inherent structure (Mizuno et al. (2020), Eq. 4), energy units.
     fmax : float
         Largest per-atom force after the quench, force units.
     iterations : int
