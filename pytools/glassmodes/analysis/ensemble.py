@@ -5,7 +5,7 @@ constructor, ``compute(sample, reset=True)`` returns ``self``, results are prope
 before the first ``compute``, ``reset=False`` accumulates further samples.
 
 What is kept per bin of angular frequency (fixed bins, chosen up front or from the first
-sample): mode counts, sums of PR and of N*PR, QLM counts, counts per category of paper 000.
+sample): mode counts, sums of PR and of N*PR, QLM counts, counts per category of Xiang et al. (2022).
 Besides: the number of non-zero modes of all samples (the vDOS normalization), the lowest
 frequency up to which every sample's spectrum is complete, the sufficient statistics of the
 power-law fit (count and sum of log omega in the fit window) with a Poisson bootstrap over
@@ -391,7 +391,7 @@ class ModeStatistics:
 
     @property
     def category_counts(self) -> dict:
-        """Per-bin counts of the four categories of paper 000, name -> ndarray (nbins,)."""
+        """Per-bin counts of the four categories of Xiang et al. (2022), name -> ndarray (nbins,)."""
         self._need()
         return {name: self._cat[c].copy() for c, name in enumerate(CATEGORY_NAMES)}
 

@@ -2,8 +2,8 @@
 
     e = (sum_i z_i . z_i)^2 / (N sum_i (z_i . z_i)^2)
 
-with ``z_i`` the d-dimensional components of the field on particle ``i`` (thesis 001,
-Eqs. (2.3) and (3.14); paper 003, Eq. (11); paper 002, Eq. (2), both for unit-normalized
+with ``z_i`` the d-dimensional components of the field on particle ``i`` (Kapteijns, thesis,
+Eqs. (2.3) and (3.14); Kumar et al. (2021), Eq. (11); Khomenko et al. (2020), Eq. (2), both for unit-normalized
 fields). ``e = 1`` for a field spread evenly over all particles, ``e = 1/N`` on a single
 particle, ``e = 2/3`` for a plane wave ``cos(q . x_i)`` (since <cos^2> = 1/2, <cos^4> = 3/8).
 ``N e`` is the participation number, the number of particles taking part.

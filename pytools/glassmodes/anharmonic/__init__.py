@@ -1,6 +1,6 @@
 """Anharmonic physics of the modes: three-phonon lifetimes (perturbation theory) and their MD check.
 
-* :mod:`glassmodes.anharmonic.lifetimes`: decay rates Gamma_k from the cubic vertex (seed 004,
+* :mod:`glassmodes.anharmonic.lifetimes`: decay rates Gamma_k from the cubic vertex (Mizuno et al. 2020,
   Eqs. (10)-(14)), quantum and classical, split and combine channels, joint two-mode DOS.
 * :mod:`glassmodes.anharmonic.pair_fc3`: third-order force constants of pair potentials.
 * :mod:`glassmodes.anharmonic.crystal`: the same rates for a Bravais crystal in q-space (any

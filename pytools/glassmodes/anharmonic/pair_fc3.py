@@ -112,7 +112,7 @@ class IPLSmooth:
 
 SEED004 = IPLSmooth(n=12, q=1, xc=2.5, powers="all", pair_coeffs={
     (1, 1): (1.0, 0.8110916595113637), (1, 2): (1.0, 0.9848970151209417), (2, 2): (1.0, 1.1587023707305197)})
-"""The seed-004 model: ``pair_style ipl/smooth 12 1 2.5 powers all`` with its three pair_coeff lines."""
+"""The binary r^-12 model of Mizuno et al. (2020): ``pair_style ipl/smooth 12 1 2.5 powers all`` with its three pair_coeff lines."""
 
 
 class PairCubicTensor:
