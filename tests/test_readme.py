@@ -157,3 +157,31 @@ def test_demo_report_commands_run_as_printed(tmp_path):
     # a rerun resumes: every stage is kept
     proc = _bash("source .venv/bin/activate\nglassmodes demo --out d --n 200", cwd)
     assert proc.stdout.count("done before, kept") == 6, proc.stdout
+
+
+def test_doctor_exits_0_without_the_optional_parts(monkeypatch, capsys):
+    """A correct install without PETSc/SLEPc and OVITO: reported as optional, exit status 0."""
+    from glassmodes.cli import doctor
+    from glassmodes.cli.main import main
+
+    monkeypatch.setattr(doctor, "_missing", lambda modules: list(modules))
+    assert main(["doctor", "--skip", "plugin"]) == 0
+    out = capsys.readouterr().out
+    assert "[optional, not installed] petsc: petsc4py, slepc4py missing" in out
+    assert "[optional, not installed] ovito" in out
+    assert "all checks passed" in out
+
+
+def test_version_and_data_file_without_force_field(tmp_path, capsys):
+    from glassmodes import __version__
+    from glassmodes.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"glassmodes {__version__}"
+    data = tmp_path / "glass.data"
+    data.write_text("LAMMPS data file\n\n2 atoms\n1 atom types\n")
+    assert main(["hessian", str(data), "-o", str(tmp_path / "H")]) == 2
+    err = capsys.readouterr().err
+    assert "is a LAMMPS data file and no force field was given" in err and "--forcefield" in err
+    assert not list(tmp_path.glob("H*"))
