@@ -343,3 +343,80 @@ def test_zero_and_bad_linewidths_and_temperatures(flux):
         conductivity(flux, [1.0], Linewidths.classical(g, 1.0), limit="quantum")
     with pytest.raises(TransportError, match="no quantum linewidths at T = 2"):
         conductivity(flux, [2.0], Linewidths.per_temperature({1.0: g}), limit="quantum", hbar=0.03)
+
+
+# ---- command line -------------------------------------------------------------------------------
+def _lifetimes_table(path, flux, gamma, temperature, limit="classical", hbar=None, modes=None):
+    """A glassmodes lifetimes CSV (the lifetimes writer) with given rates."""
+    from glassmodes.anharmonic import Lifetimes, Smearing
+    from glassmodes.anharmonic.report import write_lifetimes_csv
+
+    k = flux.nmodes if modes is None else len(modes)
+    idx = flux.mode_index if modes is None else flux.mode_index[modes]
+    w = flux.omega if modes is None else flux.omega[modes]
+    z = np.zeros(k)
+    res = Lifetimes(modes=idx, omega=w, gamma_split=np.asarray(gamma, float), gamma_combine=z, jdos_split=z,
+                    jdos_combine=z, pairs_split=z.astype(int), pairs_combine=z.astype(int), temperature=temperature,
+                    limit=limit, kT=temperature, hbar=float("nan") if hbar is None else hbar,
+                    smearing=Smearing("gaussian", width=0.2))
+    write_lifetimes_csv(path, res)
+    return path
+
+
+def _cli(*args):
+    from glassmodes.cli.main import main
+
+    return main([str(a) for a in args])
+
+
+def test_cli_conductivity(glass, flux, tmp_path, capsys):
+    import h5py
+
+    gamma = np.linspace(0.1, 0.9, flux.nmodes)
+    gamma[0] = 0.0                                          # a mode without partners: floored, no NaN
+    pt = _lifetimes_table(tmp_path / "pt.csv", flux, gamma, 0.2)
+    out, plots = tmp_path / "k.h5", tmp_path / "plots"
+    assert _cli("conductivity", glass["modes"], glass["H"], "--lifetimes", pt, "--T", 0.1, 0.2, 0.4,
+                "-o", out, "--plot", plots, "--save-flux", tmp_path / "flux.h5", "--eta-min", 0.01) == 0
+    err = capsys.readouterr().err
+    assert "qhgk classical" in err and "1 linewidths floored at eta_min = 0.01" in err
+    ref = conductivity(flux, [0.1, 0.2, 0.4], Linewidths.classical(gamma, 0.2), eta_min=0.01)
+    with h5py.File(out) as f:
+        assert f.attrs["format"] == "glassmodes-conductivity" and f.attrs["kappa_unit"] == "kB/(sigma t0)"
+        np.testing.assert_allclose(f["kappa"][()], ref.kappa, rtol=1e-12)
+        assert np.all(np.isfinite(f["kappa_modal"][()]))
+        np.testing.assert_allclose(f["class_kappa"][()].sum(axis=1), ref.kappa, rtol=1e-12)
+        assert f["maps/C"].shape[1] == flux.nmodes
+    for name in ("kappa_T", "heat_capacity_T", "cumulative_kappa", "modal_kappa", "diffusivity", "pair_maps"):
+        assert (plots / f"{name}.png").stat().st_size > 0 and (plots / f"{name}.csv").stat().st_size > 0
+    # a later sweep from the stored flux products: the same numbers
+    assert _cli("conductivity", "--flux", tmp_path / "flux.h5", "--lifetimes", pt, "--T", 0.1, 0.2, 0.4,
+                "-o", tmp_path / "k2.h5", "--eta-min", 0.01, "--quiet") == 0
+    with h5py.File(tmp_path / "k2.h5") as f:
+        np.testing.assert_allclose(f["kappa"][()], ref.kappa, rtol=1e-12)
+
+
+def test_cli_bad_input_writes_nothing(glass, tilted, flux, tmp_path, capsys):
+    good = np.full(flux.nmodes, 0.3)
+    neg = good.copy()
+    neg[7] = -0.1
+    cases = [
+        (("--eta", 0.2, "--T", 0.1, -1.0), "temperatures must be > 0"),
+        (("--eta", 0.2, "--T", 0.1, "--quantum"), "needs --hbar"),
+        (("--lifetimes", _lifetimes_table(tmp_path / "neg.csv", flux, neg, 0.2), "--T", 0.1), "negative linewidths"),
+        (("--lifetimes", _lifetimes_table(tmp_path / "part.csv", flux, good[:50], 0.2, modes=np.arange(50)),
+          "--T", 0.1), "linewidths missing for"),
+        (("--lifetimes", _lifetimes_table(tmp_path / "q.csv", flux, good, 0.2, limit="quantum", hbar=0.03),
+          "--T", 0.1, "--quantum", "--hbar", 0.03), "no quantum linewidths at T = 0.1"),
+        (("--eta", 0.2, "--T", 0.1, "--rc", 3.5), "too small for the minimum image"),
+    ]
+    for extra, message in cases:
+        out = tmp_path / "never.h5"
+        assert _cli("conductivity", glass["modes"], glass["H"], *extra, "-o", out, "--plot", tmp_path / "p") == 2
+        err = capsys.readouterr().err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("glassmodes conductivity: error:") and message in last, (message, err)
+        assert not out.exists() and not (tmp_path / "p").exists()
+        assert not list(tmp_path.glob(".never.h5*"))
+    assert _cli("conductivity", tilted["modes"], glass["H"], "--eta", 0.2, "--T", 0.1, "-o", tmp_path / "never.h5") == 2
+    assert "different structures" in capsys.readouterr().err

@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "events": "events",
     "lifetimes": "lifetimes",
     "md-lifetimes": "md_lifetimes",
+    "conductivity": "conductivity",
 }
 
 
