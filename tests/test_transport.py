@@ -37,6 +37,7 @@ def _ka_sample(d: Path, n: int, seed: int, tilt: float):
     lmp = open_lammps()
     run(lmp, ka_glass(n, seed=seed, tilt=tilt))
     lmp.command(f"write_hessian all {d / 'H'} method analytic")
+    lmp.command(f"write_fc3 all {d / 'fc3'} method analytic")
     lmp.close()
     modes = solve_modes(d / "H", backend="dense")
     write_modes(d / "modes.h5", modes)
@@ -420,3 +421,103 @@ def test_cli_bad_input_writes_nothing(glass, tilted, flux, tmp_path, capsys):
         assert not list(tmp_path.glob(".never.h5*"))
     assert _cli("conductivity", tilted["modes"], glass["H"], "--eta", 0.2, "--T", 0.1, "-o", tmp_path / "never.h5") == 2
     assert "different structures" in capsys.readouterr().err
+
+
+# ---- linewidths at every temperature from one run (glassmodes.anharmonic partner weights) ---------
+class _DenseTensor:
+    def __init__(self, T):
+        self.T = T
+        self.dimension = 3
+
+    def contract(self, u):
+        return sp.csr_matrix(np.einsum("a,abc->bc", u, self.T))
+
+
+@pytest.mark.parametrize("limit", ["quantum", "classical"])
+@pytest.mark.parametrize("method,smearing", [("triples", ("gaussian", 0.3, None)), ("direct", ("gaussian", None, 3.0)),
+                                             ("triples", ("lorentzian", 0.2, None))])
+def test_reweighted_rates_equal_direct_runs(limit, method, smearing):
+    from glassmodes.anharmonic import Smearing, decay_rates
+    from glassmodes.anharmonic.lifetimes import reweight
+
+    rng = np.random.default_rng(11)
+    n = 36
+    T3 = rng.standard_normal((n, n, n))
+    T3 = sum(T3.transpose(p) for p in itertools.permutations(range(3))) / 6
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    w = np.sort(rng.uniform(0.5, 3.0, n))
+    sm = Smearing(smearing[0], width=smearing[1], adaptive=smearing[2], cutoff=10 if smearing[0] == "lorentzian" else None)
+    targets = None if method == "triples" else [2, 9, 20, 33]
+    hbar = 0.7 if limit == "quantum" else None
+    kw = dict(limit=limit, smearing=sm, hbar=hbar, targets=targets, method=method, block=4, chunk=7)
+    ref = decay_rates(w, Q, _DenseTensor(T3), 0.8, partner_weights=True, **kw)
+    plain = decay_rates(w, Q, _DenseTensor(T3), 0.8, **kw)
+    np.testing.assert_array_equal(ref.gamma, plain.gamma)                 # the option changes nothing else
+    assert plain.partners is None and ref.partners.split.shape == (ref.modes.size, n)
+    for T in (0.05, 0.8, 3.0, 40.0):
+        direct = decay_rates(w, Q, _DenseTensor(T3), T, **kw)
+        again = reweight(ref, T)
+        np.testing.assert_allclose(again.gamma_split, direct.gamma_split, rtol=1e-10, atol=1e-14 * direct.gamma.max())
+        np.testing.assert_allclose(again.gamma_combine, direct.gamma_combine, rtol=1e-10,
+                                   atol=1e-14 * direct.gamma.max())
+        assert again.temperature == T and again.kT == pytest.approx(direct.kT)
+
+
+def test_partner_weights_split_over_ranks_in_process():
+    """Pivots split over two fake ranks (no Allreduce): the partial weights add up to the whole."""
+    from glassmodes.anharmonic import Smearing, decay_rates
+    from glassmodes.anharmonic.lifetimes import reweight
+
+    rng = np.random.default_rng(2)
+    n = 30
+    T3 = rng.standard_normal((n, n, n))
+    T3 = sum(T3.transpose(p) for p in itertools.permutations(range(3))) / 6
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    w = np.sort(rng.uniform(0.5, 3.0, n))
+    kw = dict(limit="quantum", hbar=0.5, smearing=Smearing("gaussian", width=0.3), block=4, partner_weights=True)
+    full = decay_rates(w, Q, _DenseTensor(T3), 1.0, **kw)
+
+    class FakeComm:
+        def __init__(self, rank):
+            self.rank = rank
+
+        def Get_rank(self):
+            return self.rank
+
+        def Get_size(self):
+            return 2
+
+        def Allreduce(self, *args, **kwargs):
+            return None
+
+        def allreduce(self, x, op=None):
+            return x
+
+    parts = [decay_rates(w, Q, _DenseTensor(T3), 1.0, comm=FakeComm(r), **kw) for r in (0, 1)]
+    for T in (0.3, 2.0):
+        total = sum(reweight(p, T).gamma for p in parts)
+        np.testing.assert_allclose(total, reweight(full, T).gamma, rtol=1e-12)
+
+
+def test_cli_quantum_kappa_T_from_one_lifetimes_run(glass, tmp_path, capsys):
+    """--fc3 --quantum: one lifetimes run re-weighted to every T equals a direct lifetimes run per T."""
+    import h5py
+
+    from glassmodes.anharmonic import Smearing, compute_lifetimes
+    from glassmodes.anharmonic.report import read_table
+
+    T = [0.05, 0.2]
+    sm = Smearing("gaussian", width=0.4)
+    out = tmp_path / "q.h5"
+    assert _cli("conductivity", glass["modes"], glass["H"], "--fc3", glass["dir"] / "fc3", "--width", 0.4, "--quantum",
+                "--hbar", 0.05, "--T", *T, "-o", out, "--save-lifetimes", tmp_path / "q.csv", "--quiet") == 0
+    flux = compute_flux(glass["modes"], glass["H"])
+    # the direct run at the second temperature (the first is the reference run itself)
+    direct = compute_lifetimes(glass["modes"], glass["dir"] / "fc3", T[1], limit="quantum", hbar=0.05, smearing=sm)
+    ref = conductivity(flux, T[1:], Linewidths.per_temperature({T[1]: direct.gamma}), limit="quantum", hbar=0.05)
+    with h5py.File(out) as f:
+        np.testing.assert_allclose(f["gamma"][1], np.maximum(direct.gamma, ref.eta_min), rtol=1e-10)
+        assert f["kappa"][1] == pytest.approx(ref.kappa[0], rel=1e-10)
+        assert f["gamma"][0].mean() < f["gamma"][1].mean()
+    meta, cols = read_table(tmp_path / "q.csv")
+    assert meta["temperature"] == T[0] and meta["limit"] == "quantum" and cols["gamma"].size == flux.nmodes

@@ -4,12 +4,13 @@ Examples:
   glassmodes conductivity modes.h5 H --eta 0.264 --T 0.03 -o af.h5 --plot af_plots
   glassmodes conductivity modes.h5 H --lifetimes pt.csv --T 0.01 0.02 0.03 -o kappa.h5 --plot plots
   glassmodes conductivity modes.h5 H --lifetimes q1.csv q2.csv --T 0.01 0.02 --quantum --hbar 0.0296 -o q.h5
+  glassmodes conductivity modes.h5 H --fc3 is.fc3 --width 0.187 --quantum --hbar 0.0296 --T 0.001 0.003 0.01 -o q.h5
   glassmodes conductivity --flux flux.h5 --eta 0.264 --T 0.03 -o af.h5
 MODES: a mode file with every eigenvector (glassmodes modes --backend dense); HESSIAN: the Hessian it was
 computed from (the flux matrices need the pair vectors). --save-flux keeps the temperature-independent
 flux products for later sweeps (--flux). --lifetimes: glassmodes lifetimes tables of every mode (one
 classical table serves every T, Gamma ~ T; quantum tables: one per T). Gamma is the energy-decay rate
-(tau = 1/Gamma); --eta is the Allen-Feldman width (Gamma_mu = eta for every mode). kappa in kB/(sigma t0)
+(tau = 1/Gamma); --fc3 computes them here once (quantum: exact re-weighting to every T); --eta is the Allen-Feldman width (Gamma_mu = eta for every mode). kappa in kB/(sigma t0)
 (lj, 3D) or W/m/K (metal, real). Formulas and conventions: docs/transport.md.
 """
 
@@ -29,6 +30,13 @@ def add_arguments(parser) -> None:
     width.add_argument("--lifetimes", nargs="+", metavar="CSV",
                        help="glassmodes lifetimes table(s): one classical, or one quantum per temperature")
     width.add_argument("--eta", type=float, help="Allen-Feldman limit: constant width Gamma_mu = eta (rad/time)")
+    width.add_argument("--fc3", help="third-order force constants (write_fc3): compute the linewidths here, once "
+                                     "(quantum: partner weights re-weighted at every T; classical: Gamma ~ T)")
+    parser.add_argument("--width", type=float, help="with --fc3: fixed smearing width (rad/time; Gaussian std)")
+    parser.add_argument("--adaptive", type=float, help="with --fc3: smearing = this x the local level spacing")
+    parser.add_argument("--smearing", choices=("gaussian", "lorentzian"), default="gaussian", help="with --fc3")
+    parser.add_argument("--save-lifetimes", metavar="CSV",
+                        help="with --fc3: write the linewidths at the first temperature (glassmodes lifetimes table)")
     parser.add_argument("--T", type=float, nargs="+", required=True, dest="temperatures",
                         help="temperatures (LAMMPS temperature units, > 0)")
     parser.add_argument("--quantum", action="store_true", help="Bose-Einstein heat capacity (needs --hbar in lj)")
@@ -75,6 +83,18 @@ def run(args) -> int:
     rank = 0 if comm is None else comm.Get_rank()
     say = None if (args.quiet or rank != 0) else (lambda s: print(s, file=sys.stderr, flush=True))
     # check everything cheap before the expensive step
+    limit = "quantum" if args.quantum else "classical"
+    smearing = None
+    if args.fc3:
+        from glassmodes.anharmonic import Smearing
+
+        if args.flux:
+            raise ValueError("--fc3 needs MODES and HESSIAN (the eigenvectors), not --flux")
+        if not Path(args.fc3).exists():
+            raise ValueError(f"{args.fc3}: no such file")
+        smearing = Smearing(kind=args.smearing, width=args.width, adaptive=args.adaptive)
+    elif args.width is not None or args.adaptive is not None or args.save_lifetimes:
+        raise ValueError("--width, --adaptive and --save-lifetimes go with --fc3")
     if any(not t > 0 for t in args.temperatures):
         raise ValueError(f"temperatures must be > 0, got {args.temperatures}")
     if args.quantum and args.hbar is None and args.flux is None:
@@ -85,7 +105,7 @@ def run(args) -> int:
                 if mf.units == "lj":
                     raise ValueError("--quantum in lj units needs --hbar (hbar* = hbar/(sigma sqrt(m eps)); "
                                      "0.0296 for the argon mapping)")
-    for p in (args.output, args.save_flux):
+    for p in (args.output, args.save_flux, args.save_lifetimes):
         if p and not Path(p).resolve().parent.is_dir():
             raise ValueError(f"cannot write {p}: its folder does not exist")
     if args.flux:
@@ -113,13 +133,27 @@ def run(args) -> int:
         flux = compute_flux(args.modes, args.hessian, interaction_range_override=args.rc, keep_tensor=args.tensor,
                             block=args.block, dtype=np.float32 if args.float32 else np.float64, comm=comm,
                             progress=say)
+    lifetimes = None
+    if args.fc3:
+        from glassmodes.anharmonic.lifetimes import compute_lifetimes
+
+        if say:
+            say(f"conductivity: {limit} three-phonon linewidths at T = {args.temperatures[0]:g}")
+        lifetimes = compute_lifetimes(args.modes, args.fc3, args.temperatures[0], limit=limit, smearing=smearing,
+                                      hbar=args.hbar, kB=args.kB, partner_weights=(limit == "quantum"),
+                                      dtype=np.float32 if args.float32 else np.float64, comm=comm, progress=say)
     if rank != 0:
         return 0
+    if args.save_lifetimes:
+        from glassmodes.anharmonic.report import write_lifetimes_csv
+
+        write_lifetimes_csv(args.save_lifetimes, lifetimes)
     if args.lifetimes:
         lw = load_linewidths(args.lifetimes, flux)
+    elif args.fc3:
+        lw = Linewidths.from_lifetimes(lifetimes, flux)
     else:
         lw = Linewidths.constant(args.eta, flux.nmodes)
-    limit = "quantum" if args.quantum else "classical"
     sweep = conductivity(flux, args.temperatures, lw, limit=limit, hbar=args.hbar, kB=args.kB, eta_min=args.eta_min,
                          bands=args.bands, tensor=args.tensor, progress=say)
     labels, names, crit = class_labels(sweep, args.classify)

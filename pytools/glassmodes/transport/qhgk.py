@@ -77,6 +77,8 @@ class Linewidths:
     reference_temperature: float | None = None
     limit: str = "classical"
     source: str = ""
+    lifetimes: object = None      # kind "reweighted": Lifetimes with partner weights
+    rows: np.ndarray | None = None  # their rows of the flux modes
 
     @staticmethod
     def _check(g, m: int, what: str) -> np.ndarray:
@@ -111,10 +113,37 @@ class Linewidths:
         return cls("per-temperature", {float(T): cls._check(g, m, f"{source} T = {T}") for T, g in table.items()},
                    None, limit, source)
 
+    @classmethod
+    def from_lifetimes(cls, lifetimes, flux) -> "Linewidths":
+        """From a :class:`glassmodes.anharmonic.Lifetimes` of every flux mode: quantum ones must carry
+        partner weights (``partner_weights=True``) and are re-weighted at each temperature
+        (:func:`glassmodes.anharmonic.reweight`, exact); classical ones scale with T."""
+        pos = {int(k): i for i, k in enumerate(lifetimes.modes)}
+        missing = [int(k) for k in flux.mode_index if int(k) not in pos]
+        if missing:
+            raise TransportError(f"linewidths missing for {len(missing)} of the {flux.nmodes} flux modes "
+                                 f"(first: {missing[:5]})")
+        rows = np.array([pos[int(k)] for k in flux.mode_index])
+        if lifetimes.limit == "classical":
+            return cls.classical(lifetimes.gamma[rows], lifetimes.temperature, source="lifetimes (classical)")
+        if lifetimes.partners is None:
+            return cls.per_temperature({lifetimes.temperature: lifetimes.gamma[rows]}, "quantum", "lifetimes")
+        cls._check(lifetimes.gamma[rows], flux.nmodes, "lifetimes")
+        return cls("reweighted", {}, lifetimes.temperature, "quantum",
+                   f"quantum lifetimes at T = {lifetimes.temperature:g}, re-weighted per temperature",
+                   lifetimes=lifetimes, rows=rows)
+
     def at(self, temperature: float) -> np.ndarray:
-        """``Gamma(T)``: constant; ``Gamma_ref T / T_ref`` (classical); the stored array (exact T)."""
+        """``Gamma(T)``: constant; ``Gamma_ref T / T_ref`` (classical); the stored array (exact T);
+        re-weighted partner weights (quantum, any T)."""
         if self.kind == "constant":
             return self.values[None]
+        if self.kind == "reweighted":
+            from glassmodes.anharmonic.lifetimes import reweight
+
+            g = reweight(self.lifetimes, temperature).gamma[self.rows]
+            g = np.where((g < 0) & (g >= -1e-12 * np.abs(g).max()), 0.0, g)     # round-off of the sums
+            return self._check(g, self.rows.size, f"re-weighted linewidths at T = {temperature:g}")
         if self.kind == "classical":
             return self.values[self.reference_temperature] * (temperature / self.reference_temperature)
         for T, g in self.values.items():
