@@ -118,15 +118,16 @@ def _csv(path: Path, meta: dict, names: list[str], columns) -> None:
 
 
 def _log(ax, x: bool = True, y: bool = False) -> None:
-    """Log axes without the overlapping minor tick labels."""
+    """Log axes; the minor tick labels are dropped where the data span more than a decade (they overlap)."""
     from matplotlib.ticker import NullFormatter
 
-    if x:
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    if y:
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    for on, axis, scale, lim in ((x, ax.xaxis, ax.set_xscale, ax.get_xlim), (y, ax.yaxis, ax.set_yscale, ax.get_ylim)):
+        if not on:
+            continue
+        scale("log")
+        lo, hi = lim()
+        if lo > 0 and hi / lo > 10:
+            axis.set_minor_formatter(NullFormatter())
 
 
 def _save(fig, path: Path) -> None:
