@@ -433,6 +433,15 @@ class _DenseTensor:
         return sp.csr_matrix(np.einsum("a,abc->bc", u, self.T))
 
 
+def _random_vertex(n: int, seed: int):
+    """A symmetric random third-order tensor, an orthonormal basis and ascending frequencies."""
+    rng = np.random.default_rng(seed)
+    T3 = rng.standard_normal((n, n, n))
+    T3 = sum(T3.transpose(p) for p in itertools.permutations(range(3))) / 6
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return T3, Q, np.sort(rng.uniform(0.5, 3.0, n))
+
+
 @pytest.mark.parametrize("limit", ["quantum", "classical"])
 @pytest.mark.parametrize("method,smearing", [("triples", ("gaussian", 0.3, None)), ("direct", ("gaussian", None, 3.0)),
                                              ("triples", ("lorentzian", 0.2, None))])
@@ -440,12 +449,8 @@ def test_reweighted_rates_equal_direct_runs(limit, method, smearing):
     from glassmodes.anharmonic import Smearing, decay_rates
     from glassmodes.anharmonic.lifetimes import reweight
 
-    rng = np.random.default_rng(11)
     n = 36
-    T3 = rng.standard_normal((n, n, n))
-    T3 = sum(T3.transpose(p) for p in itertools.permutations(range(3))) / 6
-    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    w = np.sort(rng.uniform(0.5, 3.0, n))
+    T3, Q, w = _random_vertex(n, 11)
     sm = Smearing(smearing[0], width=smearing[1], adaptive=smearing[2], cutoff=10 if smearing[0] == "lorentzian" else None)
     targets = None if method == "triples" else [2, 9, 20, 33]
     hbar = 0.7 if limit == "quantum" else None
@@ -468,12 +473,7 @@ def test_partner_weights_split_over_ranks_in_process():
     from glassmodes.anharmonic import Smearing, decay_rates
     from glassmodes.anharmonic.lifetimes import reweight
 
-    rng = np.random.default_rng(2)
-    n = 30
-    T3 = rng.standard_normal((n, n, n))
-    T3 = sum(T3.transpose(p) for p in itertools.permutations(range(3))) / 6
-    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    w = np.sort(rng.uniform(0.5, 3.0, n))
+    T3, Q, w = _random_vertex(30, 2)
     kw = dict(limit="quantum", hbar=0.5, smearing=Smearing("gaussian", width=0.3), block=4, partner_weights=True)
     full = decay_rates(w, Q, _DenseTensor(T3), 1.0, **kw)
 
