@@ -348,7 +348,7 @@ def test_zero_and_bad_linewidths_and_temperatures(flux):
 
 # ---- command line -------------------------------------------------------------------------------
 def _lifetimes_table(path, flux, gamma, temperature, limit="classical", hbar=None, modes=None):
-    """A glassmodes lifetimes CSV (the lifetimes writer) with given rates."""
+    """A glassmodes lifetimes CSV (the lifetimes writer) with given rates (``path=None``: the Lifetimes only)."""
     from glassmodes.anharmonic import Lifetimes, Smearing
     from glassmodes.anharmonic.report import write_lifetimes_csv
 
@@ -360,6 +360,8 @@ def _lifetimes_table(path, flux, gamma, temperature, limit="classical", hbar=Non
                     jdos_combine=z, pairs_split=z.astype(int), pairs_combine=z.astype(int), temperature=temperature,
                     limit=limit, kT=temperature, hbar=float("nan") if hbar is None else hbar,
                     smearing=Smearing("gaussian", width=0.2))
+    if path is None:
+        return res
     write_lifetimes_csv(path, res)
     return path
 
@@ -521,3 +523,14 @@ def test_cli_quantum_kappa_T_from_one_lifetimes_run(glass, tmp_path, capsys):
         assert f["gamma"][0].mean() < f["gamma"][1].mean()
     meta, cols = read_table(tmp_path / "q.csv")
     assert meta["temperature"] == T[0] and meta["limit"] == "quantum" and cols["gamma"].size == flux.nmodes
+
+
+def test_demo_stage(glass, flux, tmp_path):
+    from glassmodes.transport.report import demo_stage
+
+    gamma = np.linspace(0.2, 0.6, flux.nmodes)
+    lt = _lifetimes_table(None, flux, gamma, 0.1)
+    sweep, figures, line = demo_stage(glass["modes"], glass["H"], lt, tmp_path / "c", [0.05, 0.1])
+    ref = conductivity(flux, [0.05, 0.1], Linewidths.classical(gamma, 0.1))
+    np.testing.assert_allclose(sweep.kappa, ref.kappa, rtol=1e-12)
+    assert line.startswith("qhgk classical, ") and len(figures) == 6 and (tmp_path / "c" / "conductivity.h5").exists()

@@ -258,3 +258,41 @@ def summary_line(sweep) -> str:
     floored = int(sweep.floored.max())
     return (f"{sweep.kernel} {sweep.limit}, {sweep.omega.size} modes: " + "; ".join(parts)
             + (f"; {floored} linewidths floored at eta_min = {sweep.eta_min:.3g}" if floored else ""))
+
+
+def demo_stage(modes_file, hessian, lifetimes, out_dir, temperatures, eta: float | None = None):
+    """The conductivity stage of ``glassmodes demo``: flux, kappa(T) from the demo's classical lifetimes.
+
+    Parameters
+    ----------
+    modes_file, hessian : path
+        The demo's mode file (every eigenvector) and Hessian.
+    lifetimes : :class:`glassmodes.anharmonic.Lifetimes`
+        Its classical three-phonon rates of every mode (scaled with T), or None with ``eta``.
+    out_dir : path
+        Receives ``conductivity.h5`` and the figures with their CSVs.
+    temperatures : sequence of float
+    eta : float, optional
+        Allen-Feldman width instead of lifetimes.
+
+    Returns
+    -------
+    (sweep, figures, summary) : ConductivitySweep, list of PNG paths, one-line summary.
+    The CLI equivalent: ``glassmodes conductivity MODES HESSIAN --fc3 FC3 --width W --T ... -o
+    DIR/conductivity.h5 --plot DIR`` (or ``--eta``).
+    """
+    from glassmodes.transport.flux import compute_flux
+    from glassmodes.transport.qhgk import Linewidths, conductivity, pair_maps
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    flux = compute_flux(modes_file, hessian)
+    lw = Linewidths.constant(eta, flux.nmodes) if lifetimes is None else Linewidths.from_lifetimes(lifetimes, flux)
+    sweep = conductivity(flux, temperatures, lw)
+    labels, names, crit = class_labels(sweep, "xiang")
+    rows = default_map_modes(flux.omega, flux.participation)
+    C, D = pair_maps(flux, rows, float(sweep.temperature[0]), lw, eta_min=sweep.eta_min)
+    maps = (rows, float(sweep.temperature[0]), C, D)
+    write_result(out / "conductivity.h5", sweep, flux, labels=labels, names=names, preset=crit.name, maps=maps)
+    written = write_plots(out, sweep, labels=labels, names=names, maps=maps)
+    return sweep, [p for p in written if p.suffix == ".png"], summary_line(sweep)
