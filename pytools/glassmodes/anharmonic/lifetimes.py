@@ -271,7 +271,8 @@ def reweight(lifetimes: "Lifetimes", temperature: float, kB: float | None = None
         kB = lifetimes.kT / lifetimes.temperature
     hbar = lifetimes.hbar if lifetimes.limit == "quantum" else None
     kT, hb = thermal_constants(lifetimes.units, temperature, lifetimes.limit, hbar, kB)
-    occ = _Occupation(lifetimes.limit, kT, hb if lifetimes.limit == "quantum" else None, pw.omega)
+    with np.errstate(over="ignore"):    # n = 1/expm1(x) -> 0 where x overflows: the right limit
+        occ = _Occupation(lifetimes.limit, kT, hb if lifetimes.limit == "quantum" else None, pw.omega)
     s0, s1 = (hb, hb) if lifetimes.limit == "quantum" else (0.0, 1.0)
     pref = 0.25 * math.pi
     gs = pref * (s0 * pw.base + s1 * (pw.split @ occ.x))
