@@ -534,3 +534,21 @@ def test_demo_stage(glass, flux, tmp_path):
     ref = conductivity(flux, [0.05, 0.1], Linewidths.classical(gamma, 0.1))
     np.testing.assert_allclose(sweep.kappa, ref.kappa, rtol=1e-12)
     assert line.startswith("qhgk classical, ") and len(figures) == 6 and (tmp_path / "c" / "conductivity.h5").exists()
+
+
+def test_two_dimensional_network(tmp_path):
+    """2D: d = 2 everywhere (x, y only; volume = area); complete basis and the kappa^ab trace."""
+    from glassmodes.modes import solve_modes, write_modes
+    from glassmodes.modes.models import spring_network
+
+    from test_modes import save_hessian
+
+    h = spring_network(400, dimension=2, seed=4, mass_ratio=2.0)
+    H = save_hessian(tmp_path / "H", h)
+    write_modes(tmp_path / "m.h5", solve_modes(H, backend="dense"))
+    fp = compute_flux(tmp_path / "m.h5", H, interaction_range_override=1.6, keep_tensor=True)
+    assert fp.S.shape == (2, 798, 798) and fp.volume == pytest.approx(400.0)
+    assert fp.completeness_residual < 1e-12 and np.abs(fp.S + fp.S.transpose(0, 2, 1)).max() < 1e-12 * np.abs(fp.S).max()
+    res = conductivity(fp, [1.0], Linewidths.constant(0.3, fp.nmodes))
+    assert res.kappa_unit == "kB/t0 (2D)" and res.kappa_tensor.shape == (1, 2, 2)
+    assert np.trace(res.kappa_tensor[0]) / 2 == pytest.approx(res.kappa[0], rel=1e-10)
