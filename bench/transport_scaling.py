@@ -43,7 +43,8 @@ def one(n: int, dtype: str, workdir: Path) -> dict:
     from glassmodes.modes.models import spring_network
     from glassmodes.transport import Linewidths, compute_flux, conductivity
 
-    h = spring_network(n, seed=3)
+    sides = {1000: (10, 10, 10), 2000: (10, 10, 20), 4000: (10, 20, 20)}.get(n)
+    h = spring_network(n, seed=3, sides=sides)
     H = workdir / f"H{n}"
     modes_file = workdir / f"modes{n}.h5"
     out = {"N": h.natoms, "dtype": dtype, "host": platform.node(), "load_before": os.getloadavg()[0]}
@@ -95,6 +96,7 @@ def main() -> None:
         print(json.dumps(one(int(args.child[0]), args.child[1], Path(args.workdir))))
         return
     work = Path(args.workdir or tempfile.mkdtemp(prefix="transport_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
     rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     for n in args.n:
         for dtype in (["float32"] if args.float32_only else ["float64", "float32"]):

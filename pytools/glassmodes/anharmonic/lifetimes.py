@@ -271,8 +271,7 @@ def reweight(lifetimes: "Lifetimes", temperature: float, kB: float | None = None
         kB = lifetimes.kT / lifetimes.temperature
     hbar = lifetimes.hbar if lifetimes.limit == "quantum" else None
     kT, hb = thermal_constants(lifetimes.units, temperature, lifetimes.limit, hbar, kB)
-    with np.errstate(over="ignore"):    # n = 1/expm1(x) -> 0 where x overflows: the right limit
-        occ = _Occupation(lifetimes.limit, kT, hb if lifetimes.limit == "quantum" else None, pw.omega)
+    occ = _Occupation(lifetimes.limit, kT, hb if lifetimes.limit == "quantum" else None, pw.omega)
     s0, s1 = (hb, hb) if lifetimes.limit == "quantum" else (0.0, 1.0)
     pref = 0.25 * math.pi
     gs = pref * (s0 * pw.base + s1 * (pw.split @ occ.x))
@@ -348,7 +347,10 @@ class _Occupation:
 
     def level(self, w):
         """Per mode: the occupation n (quantum) or its classical limit times hbar, kT / w."""
-        return 1.0 / np.expm1(self.hbar * w / self.kT) if self.limit == "quantum" else self.kT / w
+        if self.limit != "quantum":
+            return self.kT / w
+        with np.errstate(over="ignore"):    # n -> 0 where hbar w / kT overflows: the right limit
+            return 1.0 / np.expm1(self.hbar * w / self.kT)
 
     def split_of(self, xl, xm):
         """F_s from the levels of l and m (broadcastable)."""
