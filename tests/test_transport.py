@@ -552,3 +552,16 @@ def test_two_dimensional_network(tmp_path):
     res = conductivity(fp, [1.0], Linewidths.constant(0.3, fp.nmodes))
     assert res.kappa_unit == "kB/t0 (2D)" and res.kappa_tensor.shape == (1, 2, 2)
     assert np.trace(res.kappa_tensor[0]) / 2 == pytest.approx(res.kappa[0], rel=1e-10)
+
+
+def test_si_conversion(flux):
+    """kB/(A ps) (metal) and kB/(A fs) (real) in W/m/K: CODATA kB / (1e-10 m x 1e-12 s or 1e-15 s)."""
+    import dataclasses
+
+    lw = Linewidths.constant(0.5, flux.nmodes)
+    for units, per_second in (("metal", 1e12), ("real", 1e15)):
+        fp = dataclasses.replace(flux, units=units)
+        res = conductivity(fp, [300.0], lw)
+        assert res.kappa_si[0] == pytest.approx(res.kappa[0] * 1.380649e-23 / 1e-10 * per_second, rel=2e-6)
+        assert res.kappa_unit.startswith("kB/(distance ")
+    assert conductivity(flux, [1.0], lw).kappa_si is None

@@ -25,9 +25,9 @@ The "diagonal" (single-mode) part takes the pairs with ``|omega_mu - omega_nu| <
 paper's ``f_s = 0.042 t0^-1`` (cyclic) is ``omega_s = 0.264 rad/t0``. The split depends on ``omega_s``
 relative to the linewidths, so it is reported for several ``omega_s``.
 
-Units: ``C`` in kB (energy/temperature), kappa in energy/(temperature distance^(d-2) time), i.e.
-kB/(sigma t0) in ``lj`` (3D); converted to W/m/K for ``metal``, ``real`` and ``si``
-(:data:`KAPPA_TO_SI`).
+Units: ``C`` in kB, kappa in kB/(distance^(d-2) time) of the unit style, i.e. kB/(sigma t0) in ``lj``
+(3D); ``kappa_si`` = kappa x kB [energy/temperature] x :data:`KAPPA_TO_SI` in W/m/K for ``metal``,
+``real`` and ``si`` (3D).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 
 from glassmodes.transport.heat_capacity import generalized_heat_capacity, mode_heat_capacity
 
-# energy/(temperature distance time) of the unit style -> W/(m K) (3D). From LAMMPS' unit definitions.
+# energy/(temperature distance time) of the unit style -> W/(m K) (3D); kappa is first multiplied by kB.
 KAPPA_TO_SI = {
     "metal": 1.602176634e-19 / (1e-10 * 1e-12),            # eV/(K A ps)
     "real": 4184.0 / 6.02214076e23 / (1e-10 * 1e-15),       # kcal/mol/(K A fs)
@@ -305,7 +305,7 @@ def _units(units: str, dimension: int):
         ku = "kB/(sigma t0)" if dimension == 3 else "kB/t0 (2D)"
         du = "sigma^2/t0"
     else:
-        ku = f"energy/(temperature distance time) [{units}]" if dimension == 3 else f"energy/(temperature time) [{units}]"
+        ku = f"kB/(distance {tu}) [{units}]" if dimension == 3 else f"kB/{tu} [{units}] (2D)"
         du = f"distance^2/{tu} [{units}]"
     return ku, du, (KAPPA_TO_SI.get(units) if dimension == 3 else None)
 
@@ -439,7 +439,7 @@ def conductivity(flux, temperatures, linewidths: Linewidths, *, limit: str = "cl
         kappa_modal_diagonal=kdiag, gamma=gam, floored=floored, omega=w, participation=np.asarray(flux.participation),
         eta_min=float(eta_min), limit=limit, kernel="allen-feldman" if linewidths.kind == "constant" else "qhgk",
         hbar=hb, kB=kB_, units=flux.units, omega_unit=flux.omega_unit, kappa_unit=ku, diffusivity_unit=du,
-        kappa_si=None if si is None else kappa * si, natoms=flux.natoms, dimension=d, volume=flux.volume,
+        kappa_si=None if si is None else kappa * kB_ * si, natoms=flux.natoms, dimension=d, volume=flux.volume,
         seconds=time.perf_counter() - t_start,
         meta={"linewidths": linewidths.kind, "linewidth_limit": linewidths.limit, "linewidth_source": linewidths.source,
               "reference_temperature": linewidths.reference_temperature, "time_unit": tu},
