@@ -213,6 +213,7 @@ class Lifetimes(RateTotals):
     nmodes_total: int = 0
     seconds: float = 0.0
     stats: dict = field(default_factory=dict)
+    partners: "PartnerWeights | None" = None
 
     @property
     def amplitude_rate(self) -> np.ndarray:
@@ -229,6 +230,56 @@ class Lifetimes(RateTotals):
             "gamma_combine": self.gamma_combine, "tau": self.tau, "jdos_split": self.jdos_split,
             "jdos_combine": self.jdos_combine, "pairs_split": self.pairs_split, "pairs_combine": self.pairs_combine,
         }
+
+
+@dataclass(frozen=True, eq=False)
+class PartnerWeights:
+    """Temperature-independent partner weights: the rates at any T from one run (``partner_weights=True``).
+
+    Both occupation factors are linear in the per-mode levels ``x_j`` (quantum ``n_j``; classical
+    ``kT / omega_j``): ``F_s = s0 + s1 (x_l + x_m)``, ``F_c = s1 (x_l - x_m)`` with ``(s0, s1) =
+    (hbar, hbar)`` (quantum) or ``(0, 1)`` (classical). So, exactly (no binning),
+
+        Gamma_split_k(T)   = (pi/4) [s0 base_k + s1 sum_j split_kj x_j(T)],
+        Gamma_combine_k(T) = (pi/4) s1 sum_j combine_kj x_j(T),
+
+    ``j`` over the valid modes (``omega``). Memory: two (targets x modes) float64 arrays.
+
+    Attributes
+    ----------
+    base : ndarray, shape=(k,)
+    split, combine : ndarray, shape=(k, n)
+    omega : ndarray, shape=(n,)
+        Frequencies of the partner modes (the valid modes of the run).
+    """
+
+    base: np.ndarray
+    split: np.ndarray
+    combine: np.ndarray
+    omega: np.ndarray
+
+
+def reweight(lifetimes: "Lifetimes", temperature: float, kB: float | None = None) -> "Lifetimes":
+    """The same rates at another temperature from the stored partner weights (same limit, hbar, smearing).
+
+    Exact up to round-off (the rates are linear in the occupations); validated against direct runs.
+    """
+    pw = lifetimes.partners
+    if pw is None:
+        raise LifetimeError("these lifetimes carry no partner weights: compute them with partner_weights=True")
+    if kB is None:
+        kB = lifetimes.kT / lifetimes.temperature
+    hbar = lifetimes.hbar if lifetimes.limit == "quantum" else None
+    kT, hb = thermal_constants(lifetimes.units, temperature, lifetimes.limit, hbar, kB)
+    occ = _Occupation(lifetimes.limit, kT, hb if lifetimes.limit == "quantum" else None, pw.omega)
+    s0, s1 = (hb, hb) if lifetimes.limit == "quantum" else (0.0, 1.0)
+    pref = 0.25 * math.pi
+    gs = pref * (s0 * pw.base + s1 * (pw.split @ occ.x))
+    gc = pref * s1 * (pw.combine @ occ.x)
+    import dataclasses
+
+    return dataclasses.replace(lifetimes, gamma_split=gs, gamma_combine=gc, temperature=float(temperature), kT=kT,
+                               seconds=0.0, stats=dict(lifetimes.stats, reweighted_from=lifetimes.temperature))
 
 
 @dataclass(frozen=True)
@@ -296,7 +347,10 @@ class _Occupation:
 
     def level(self, w):
         """Per mode: the occupation n (quantum) or its classical limit times hbar, kT / w."""
-        return 1.0 / np.expm1(self.hbar * w / self.kT) if self.limit == "quantum" else self.kT / w
+        if self.limit != "quantum":
+            return self.kT / w
+        with np.errstate(over="ignore"):    # n -> 0 where hbar w / kT overflows: the right limit
+            return 1.0 / np.expm1(self.hbar * w / self.kT)
 
     def split_of(self, xl, xm):
         """F_s from the levels of l and m (broadcastable)."""
@@ -412,13 +466,20 @@ class _Contractor:
 
 # ---- the engine ---------------------------------------------------------------------------------
 class _Accumulators:
-    def __init__(self, n):
+    def __init__(self, n, partner_rows=None):
         self.gs = np.zeros(n)
         self.gc = np.zeros(n)
         self.js = np.zeros(n)
         self.jc = np.zeros(n)
         self.ps = np.zeros(n)
         self.pc = np.zeros(n)
+        # partner weights (PartnerWeights): row of each target mode, -1 elsewhere
+        self.prow = partner_rows
+        if partner_rows is not None:
+            k = int((partner_rows >= 0).sum())
+            self.B0 = np.zeros(k)
+            self.Ps = np.zeros((k, n))
+            self.Pc = np.zeros((k, n))
 
     def arrays(self):
         return [self.gs, self.gc, self.js, self.jc, self.ps, self.pc]
@@ -452,7 +513,7 @@ class _TimeLeft:
 
 
 class _Engine:
-    def __init__(self, w, E, contractor, occ, smearing, sig, block, chunk, progress):
+    def __init__(self, w, E, contractor, occ, smearing, sig, block, chunk, progress, partner_rows=None):
         self.w = w
         self.E = E
         self.con = contractor
@@ -464,7 +525,7 @@ class _Engine:
         self.block = block
         self.chunk = chunk
         self.progress = progress
-        self.acc = _Accumulators(w.size)
+        self.acc = _Accumulators(w.size, partner_rows)
         self.flops_gemm = 0.0
         self.flops_spmm = 0.0
         self.peak_bytes = 0
@@ -574,6 +635,20 @@ class _Engine:
         acc.gc[z0:z1] += (weight * occ.combine(y, x) * notself).sum(axis=1)
         acc.jc[z0:z1] += (delta * notself).sum(axis=1)
         acc.pc[z0:z1] += (inside & notself).sum(axis=1)
+        if acc.prow is not None:        # the same sums with the levels left symbolic (PartnerWeights)
+            ws = 0.5 * weight * mult
+            wsx = ws.sum(axis=0)
+            rx = acc.prow[c0:c1]
+            acc.B0[rx] += wsx
+            acc.Ps[rx, y] += wsx
+            acc.Ps[rx, z0:z1] += ws.T
+            ry = acc.prow[y]
+            acc.Pc[ry, z0:z1] += weight.sum(axis=1)
+            acc.Pc[ry, c0:c1] -= weight.sum(axis=0)
+            wn = weight * notself
+            rz = acc.prow[z0:z1]
+            acc.Pc[rz, y] += wn.sum(axis=1)
+            acc.Pc[rz, c0:c1] -= wn
 
     # -- a subset: both channels of each target ------------------------------------------------
     def run_direct(self, targets: np.ndarray) -> None:
@@ -633,6 +708,16 @@ class _Engine:
             acc.gc[k] += (weight * occ.combine(l, m)).sum()
             acc.jc[k] += delta.sum()
             acc.pc[k] += inside.sum()
+        if acc.prow is not None:        # the same sums with the levels left symbolic (PartnerWeights)
+            r = acc.prow[k]
+            if channel == "split":
+                ws = 0.5 * weight
+                acc.B0[r] += ws.sum()
+                acc.Ps[r, l0:l1] += ws.sum(axis=1)
+                acc.Ps[r, c0:c1] += ws.sum(axis=0)
+            else:
+                acc.Pc[r, l0:l1] += weight.sum(axis=1)
+                acc.Pc[r, c0:c1] -= weight.sum(axis=0)
 
 
 # ---- window pre-check (frequencies only) --------------------------------------------------------
@@ -676,7 +761,8 @@ def thermal_constants(units: str, temperature: float, limit: str, hbar: float | 
 def decay_rates(omega, vectors, fc3, temperature: float, *, limit: str = "classical",
                 smearing: Smearing | None = None, targets=None, units: str = "lj", hbar: float | None = None,
                 kB: float | None = None, method: str = "auto", omega_min: float | None = None,
-                block: int = 16, chunk: int = 256, dtype=np.float64, comm=None, progress=None) -> Lifetimes:
+                block: int = 16, chunk: int = 256, dtype=np.float64, comm=None, progress=None,
+                partner_weights: bool = False) -> Lifetimes:
     """Three-phonon energy decay rates ``Gamma_k`` (seed 004, Eqs. (10) and (13)).
 
     Parameters
@@ -715,6 +801,10 @@ def decay_rates(omega, vectors, fc3, temperature: float, *, limit: str = "classi
     comm : mpi4py communicator, optional
         Pivots are distributed over its ranks; every rank returns the same result.
     progress : callable(str), optional
+    partner_weights : bool
+        Also keep the temperature-independent :class:`PartnerWeights` (``Lifetimes.partners``), from
+        which :func:`reweight` gives the rates at any other temperature (two targets x modes float64
+        arrays of memory).
     """
     from glassmodes.modes.core import UNIT_TIME
 
@@ -777,7 +867,11 @@ def decay_rates(omega, vectors, fc3, temperature: float, *, limit: str = "classi
     E = np.ascontiguousarray(vectors[:, vidx], dtype=dtype)
     con = _Contractor(fc3, ndof, dimension, scale=ftm2v**1.5, dtype=dtype)
     occ = _Occupation(limit, kT, hb if limit == "quantum" else None, w)
-    eng = _Engine(w, E, con, occ, smearing, sig, block=block, chunk=chunk, progress=progress)
+    prow = None
+    if partner_weights:
+        prow = np.full(nv, -1, dtype=np.int64)
+        prow[targets] = np.arange(targets.size)
+    eng = _Engine(w, E, con, occ, smearing, sig, block=block, chunk=chunk, progress=progress, partner_rows=prow)
     rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
     if method == "triples":
         # pivots y need a partner z >= y with w_y + w_z inside the spectrum
@@ -799,6 +893,12 @@ def decay_rates(omega, vectors, fc3, temperature: float, *, limit: str = "classi
         arrays = list(stacked)
         comm.Allreduce(MPI.IN_PLACE, work[:2], op=MPI.SUM)
         work[2] = comm.allreduce(work[2], op=MPI.MAX)
+        if prow is not None:
+            for arr in (eng.acc.B0, eng.acc.Ps, eng.acc.Pc):
+                comm.Allreduce(MPI.IN_PLACE, arr, op=MPI.SUM)
+    partners = None
+    if prow is not None:
+        partners = PartnerWeights(base=eng.acc.B0, split=eng.acc.Ps, combine=eng.acc.Pc, omega=w.copy())
     gs, gc, js, jc, ps, pc = (a[targets] for a in arrays)
     pref = 0.25 * math.pi
     tu = UNIT_TIME.get(units, ("time", 1.0))[0]
@@ -811,6 +911,7 @@ def decay_rates(omega, vectors, fc3, temperature: float, *, limit: str = "classi
         stats={"ranks": size, "gemm_flops": work[0], "spmm_flops": work[1], "work_bytes_max": work[2],
                "eigenvector_bytes": E.nbytes, "dtype": np.dtype(dtype).name, "block": block, "chunk": chunk,
                "pivots": int(mine.size), "fast_contraction": con.fast},
+        partners=partners,
     )
 
 

@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "events": "events",
     "lifetimes": "lifetimes",
     "md-lifetimes": "md_lifetimes",
+    "conductivity": "conductivity",
 }
 
 
