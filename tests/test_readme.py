@@ -150,13 +150,13 @@ def test_demo_report_commands_run_as_printed(tmp_path):
     _bash("source .venv/bin/activate\nglassmodes demo --out d --n 200", cwd)
     report = (cwd / "d/report.html").read_text()
     stages = json.loads((cwd / "d/stages.json").read_text())
-    assert len(stages) == 6
+    assert len(stages) == 7
     for name, rec in stages.items():
         assert rec["command"].replace('"', "&quot;").replace("'", "&#x27;") in report, name
         _bash("source .venv/bin/activate\n" + rec["command"], cwd)
     # a rerun resumes: every stage is kept
     proc = _bash("source .venv/bin/activate\nglassmodes demo --out d --n 200", cwd)
-    assert proc.stdout.count("done before, kept") == 6, proc.stdout
+    assert proc.stdout.count("done before, kept") == 7, proc.stdout
 
 
 def test_doctor_exits_0_without_the_optional_parts(monkeypatch, capsys):

@@ -10,8 +10,9 @@ Stages (each timed, each with the command that reproduces it on its own, each ca
    its plots;
 5. the classical three-phonon lifetimes of every mode at T (perturbation theory), on every core
    (``glassmodes lifetimes --np``);
-6. a headless OVITO rendering of the softest quasi-localized mode;
-7. ``report.html`` with the plots, a table of the QLMs and the stage times.
+6. the QHGK thermal conductivity with those linewidths at T, 3 T and 10 T (``glassmodes conductivity``);
+7. a headless OVITO rendering of the softest quasi-localized mode;
+8. ``report.html`` with the plots, a table of the QLMs and the stage times.
 
 A stage whose outputs exist and whose parameters (and those of every stage before it) are the
 ones recorded in ``DIR/stages.json`` is not run again, so a rerun after an interruption resumes
@@ -179,6 +180,15 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
                {"T": temperature, "width": smearing_width},
                "glassmodes " + shlex.join(lt_args), [lifetimes_csv, lifetimes_png], lifetimes)
 
+    # 6. thermal conductivity (QHGK) with these linewidths, at T, 3 T and 10 T (Gamma ~ T, classical)
+    kappa_dir = out / "conductivity"
+    temps = [f"{temperature:g}", f"{3 * temperature:g}", f"{10 * temperature:g}"]
+    kappa_args = ["conductivity", str(modes_file), str(hessian), "--lifetimes", str(lifetimes_csv), "--T", *temps,
+                  "-o", str(kappa_dir / "conductivity.h5"), "--plot", str(kappa_dir)]
+    stages.run("thermal conductivity (QHGK)", {"T": temps},
+               "glassmodes " + shlex.join(kappa_args), [kappa_dir / "conductivity.h5"],
+               lambda: (kappa_dir.mkdir(exist_ok=True), _run_cli(kappa_args, progress))[1])
+
     # the modes, their classes and lifetimes, for the figures and tables
     from glassmodes.anharmonic.report import read_table
     from glassmodes.modes import ModeFile
@@ -191,7 +201,7 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     qlm_rule = f"PR < {pr_threshold:g} and {qlm_bound(omega, pr, pr_threshold)[1]}"
     lt_meta, lt_cols = read_table(lifetimes_csv)
 
-    # 6. the softest QLM, rendered
+    # 7. the softest QLM, rendered
     softest = int(qlm[0]) if qlm.size else int(np.argmin(pr[: max(1, pr.size // 20)]))
     picture = out / "softest_qlm.png"
     stages.run("render softest QLM (OVITO, Tachyon)", {"mode": softest},
@@ -199,7 +209,7 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
                lambda: (render_mode(modes_file, softest, picture),
                         f"mode {softest}, omega {omega[softest]:.4f}, PR {pr[softest]:.3f}")[1])
 
-    # 7. report
+    # 8. report
     report = Report(
         title=f"glassmodes demo: {model}, N = {n}",
         intro=(f"A glass of the binary 12-inverse-power-law model of Mizuno, Tong, Ikeda and Mossa (2020) "
@@ -218,6 +228,9 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     report.add_figure(lifetimes_png, f"Three-phonon lifetimes tau_k = 1/Gamma_k (left axis) and energy decay "
                                      f"rates Gamma_k (right axis) at T = {temperature:g} (classical limit), "
                                      f"modes colored by category (QLM: {qlm_rule})")
+    for fig in sorted(kappa_dir.glob("*.png")):
+        report.add_figure(fig, "thermal conductivity (QHGK, classical, Gamma ~ T from the lifetimes above): "
+                               + fig.stem.replace("_", " ") + " (definitions: docs/transport.md)")
     tau_of = dict(zip(lt_cols["mode"].astype(int).tolist(), lt_cols["tau"].tolist()))
     rate_unit = lt_meta["rate_unit"]
     rows = [[int(k), float(omega[k]), float(pr[k]), float(pr[k] * natoms),

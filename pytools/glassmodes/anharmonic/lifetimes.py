@@ -1,13 +1,13 @@
 """Three-phonon (cubic) decay rates of the vibrational modes, quantum and classical.
 
-Seed 004 (Mizuno, Mossa et al.), Eqs. (10)-(14); the derivation and every convention are in
+Mizuno, Tong, Ikeda and Mossa (2020), Eqs. (10)-(14); the derivation and every convention are in
 ``docs/lifetimes.md``. In mass-weighted normal coordinates ``q_k`` the potential energy is
 
     U = sum_k w_k^2 q_k^2 / 2 + (1/6) sum_{klm} V_klm q_k q_l q_m + ...,
     V_klm = sum_{abc} Phi3_{abc} e_{k,a} e_{l,b} e_{m,c} / sqrt(m_a m_b m_c),
 
 (``e_k`` the unit mass-weighted eigenvectors, ``Phi3_abc = d^3 U / dx_a dx_b dx_c``; for a pair
-potential this is seed 004's Eq. (11)-(12), written out in ``docs/lifetimes.md``), and Fermi's
+potential this is Mizuno et al. (2020), Eq. (11)-(12), written out in ``docs/lifetimes.md``), and Fermi's
 golden rule for the occupation ``n_k`` of mode k gives the relaxation rate
 
     Gamma_k = (pi / 4) sum_{l,m} |V_klm|^2 / (w_k w_l w_m)
@@ -16,7 +16,7 @@ golden rule for the occupation ``n_k`` of mode k gives the relaxation rate
     classical: F_s = kT (1/w_l + 1/w_m),        F_c = kT (1/w_l - 1/w_m)  (the hbar -> 0 limit)
 
 (the first term: k splits into l + m; the second: k and l combine into m). On the energy shell
-the classical ``F_s``, ``F_c`` both equal ``kT w_k / (w_l w_m)``, which is seed 004's Eq. (13).
+the classical ``F_s``, ``F_c`` both equal ``kT w_k / (w_l w_m)``, which is Mizuno et al. (2020), Eq. (13).
 
 **Convention.** ``Gamma_k`` is the decay rate of the mode's *energy* (its occupation number):
 ``<dE_k(t) dE_k(0)> ~ exp(-Gamma_k t)``, what the MD route measures
@@ -161,7 +161,7 @@ class RateTotals:
 
 @dataclass(frozen=True, eq=False)
 class Lifetimes(RateTotals):
-    """Decay rates of a set of modes (seed 004, Eqs. (10), (13), (14)).
+    """Decay rates of a set of modes (Mizuno et al. 2020, Eqs. (10), (13), (14)).
 
     Attributes
     ----------
@@ -284,7 +284,7 @@ def reweight(lifetimes: "Lifetimes", temperature: float, kB: float | None = None
 
 @dataclass(frozen=True)
 class JointDOS:
-    """Joint two-mode density of states on a frequency grid (seed 004, Eq. (14)).
+    """Joint two-mode density of states on a frequency grid (Mizuno et al. 2020, Eq. (14)).
 
     ``split(w) = 1/n^2 sum_{l,m} delta(w - w_l - w_m) / 2``,
     ``combine(w) = 1/n^2 sum_{l,m} delta(w + w_l - w_m)``; units 1/omega_unit.
@@ -763,7 +763,7 @@ def decay_rates(omega, vectors, fc3, temperature: float, *, limit: str = "classi
                 kB: float | None = None, method: str = "auto", omega_min: float | None = None,
                 block: int = 16, chunk: int = 256, dtype=np.float64, comm=None, progress=None,
                 partner_weights: bool = False) -> Lifetimes:
-    """Three-phonon energy decay rates ``Gamma_k`` (seed 004, Eqs. (10) and (13)).
+    """Three-phonon energy decay rates ``Gamma_k`` (Mizuno et al. 2020, Eqs. (10) and (13)).
 
     Parameters
     ----------

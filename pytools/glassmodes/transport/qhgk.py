@@ -2,7 +2,7 @@
 
 References: Isaeva, Barbalinardo, Donadio and Baroni, Nat. Commun. 10, 3853 (2019) (QHGK);
 Allen and Feldman, Phys. Rev. B 48, 12581 (1993) (harmonic limit); Xiang, Patinet, Volz and Zhou
-(seed 000: modal kappa, diagonal/off-diagonal split, QVM share). Derivations: ``docs/transport.md``.
+(Xiang et al. 2022: modal kappa, diagonal/off-diagonal split, QVM share). Derivations: ``docs/transport.md``.
 
 With the flux products of :mod:`glassmodes.transport.flux` (``W = sum_a (S^a)^2``), the linewidths
 ``Gamma_mu`` (energy-decay rates, FWHM of the spectral line, :class:`glassmodes.anharmonic.Lifetimes`
@@ -450,7 +450,7 @@ def pair_maps(flux, modes, temperature: float, linewidths: Linewidths, *, limit:
               hbar: float | None = None, kB: float | None = None, eta_min: float | None = None):
     """``C(mu, nu)`` (kB) and ``D(mu, nu)`` (distance^2/time) for chosen rows ``modes`` (flux indices).
 
-    Returns ``(C, D)``, each shape=(len(modes), m) (seed 000 Figs. 3-4: maps against omega_nu).
+    Returns ``(C, D)``, each shape=(len(modes), m) (Xiang et al. 2022, Figs. 3-4: maps against omega_nu).
     """
     from glassmodes.anharmonic.lifetimes import LifetimeError, thermal_constants
 

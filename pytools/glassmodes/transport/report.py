@@ -43,7 +43,7 @@ def class_labels(sweep, preset: str = "xiang"):
 
 
 def default_map_modes(omega: np.ndarray, pr: np.ndarray) -> np.ndarray:
-    """Three modes as in seed 000 Fig. 3: the lowest, the one nearest the median frequency, and the most
+    """Three modes as in Xiang et al. (2022), Fig. 3: the lowest, the one nearest the median frequency, and the most
     localized (lowest PR) of the top 10 % in frequency. Flux-mode indices."""
     m = omega.size
     top = np.arange(int(0.9 * m), m)
