@@ -492,3 +492,22 @@ def test_gui_script_defines_a_working_modifier(glass):
     u, _, _ = by_id(glass["synthetic"], 1, np.asarray(data.particles.identifiers))
     assert np.max(np.abs(np.asarray(data.particles["Mode Displacement"]) - u)) < 1e-12
     assert int(np.sum(data.particles["Selection"])) == N // 2
+
+
+def test_type_radii_from_a_data_file(tmp_path):
+    """Per-type sizes sigma_ii / 2 from PairIJ Coeffs (write_data ... pair ij) or Pair Coeffs."""
+    from glassmodes.ovito.render import lammps_type_radii
+
+    ij = tmp_path / "ij.data"
+    ij.write_text("LAMMPS data file\n\n2 atoms\n2 atom types\n\nPairIJ Coeffs # ipl/smooth\n\n"
+                  "1 1 1.0 0.8110916595113637\n1 2 1.0 0.9848970151209417\n2 2 1.0 1.1587023707305197\n\n"
+                  "Atoms # atomic\n\n1 1 0 0 0\n2 2 1 1 1\n")
+    r = lammps_type_radii(ij)
+    assert r.keys() == {1, 2}
+    assert abs(r[1] - 0.5 * 0.8110916595113637) < 1e-15 and abs(r[2] / r[1] - 1 / 0.7) < 1e-12
+    single = tmp_path / "ii.data"
+    single.write_text("LAMMPS data file\n\n1 atoms\n1 atom types\n\nPair Coeffs # lj/cut\n\n1 1.0 1.0\n")
+    assert lammps_type_radii(single) == {1: 0.5}
+    none = tmp_path / "none.data"
+    none.write_text("LAMMPS data file\n\n1 atoms\n1 atom types\n\nAtoms # atomic\n\n1 1 0 0 0\n")
+    assert lammps_type_radii(none) is None

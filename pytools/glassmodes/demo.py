@@ -170,7 +170,7 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     # 5. lifetimes of every mode (classical perturbation theory), on every core
     lifetimes_csv, lifetimes_png = out / "lifetimes.csv", out / "lifetimes.png"
     lt_args = ["lifetimes", str(modes_file), str(fc3), "--T", f"{temperature:g}", "--classical",
-               "--smearing", "gaussian", "--width", f"{smearing_width:g}", "--float32", "--np", str(np_ranks),
+               "--smearing", "gaussian", "--width", f"{smearing_width:g}", "--float32", "--chunk", "512", "--np", str(np_ranks),
                "-o", str(lifetimes_csv), "--plot", str(lifetimes_png), "--pr-threshold", f"{pr_threshold:g}"]
 
     def lifetimes():
@@ -204,9 +204,9 @@ def run_demo(out: str | Path = "demo-out", model: str = DEFAULT_MODEL, n: int = 
     # 7. the softest QLM, rendered
     softest = int(qlm[0]) if qlm.size else int(np.argmin(pr[: max(1, pr.size // 20)]))
     picture = out / "softest_qlm.png"
-    stages.run("render softest QLM (OVITO, Tachyon)", {"mode": softest},
-               f"glassmodes render {q(modes_file)} --mode {softest} -o {q(picture)}", [picture],
-               lambda: (render_mode(modes_file, softest, picture),
+    stages.run("render softest QLM (OVITO, Tachyon)", {"mode": softest, "sizes": "per type"},
+               f"glassmodes render {q(modes_file)} --mode {softest} --data {q(data_path)} -o {q(picture)}", [picture],
+               lambda: (render_mode(modes_file, softest, picture, data=data_path),
                         f"mode {softest}, omega {omega[softest]:.4f}, PR {pr[softest]:.3f}")[1])
 
     # 8. report

@@ -12,7 +12,9 @@ the viewing direction (nothing in front hides it); ``box`` shows the whole cell;
 when its picture is less than 70% of the cell's (a quasi-localized mode), else the cell.
 Particle sizes: when the structure carries per-particle radii (``--data`` with a ``Radius``
 property, e.g. a LAMMPS data file of ``atom_style sphere`` for a polydisperse glass) the spheres
-keep their relative sizes (scaled so the mean radius is ``radius``); else all are ``radius``.
+keep their relative sizes (scaled so the mean radius is ``radius``); a LAMMPS data file without
+them but with ``Pair Coeffs``/``PairIJ Coeffs`` (e.g. a binary glass from ``glassmodes prepare``)
+gives per-type sizes sigma_ii / 2, kept relative in the same way; else all are ``radius``.
 Overlays: a text label (mode index, omega, PR; the longest arrow and the picture width as the
 length scale) in the top left corner, and a colour bar of the weight ``|e_i|^2`` (the colour map
 of the top participants) on the right.
@@ -140,6 +142,35 @@ def _fov_for(points: np.ndarray, target: np.ndarray, direction: np.ndarray, up: 
     return 1.05 * (half + margin)
 
 
+def lammps_type_radii(path) -> dict | None:
+    """Per-type radii sigma_ii / 2 from a LAMMPS data file's ``Pair Coeffs`` or ``PairIJ Coeffs``.
+
+    The coefficient lines are ``i eps sigma ...`` (``Pair Coeffs``) or ``i j eps sigma ...``
+    (``PairIJ Coeffs``, the like pairs ``i i`` used): the styles whose second coefficient is a
+    length (lj/cut, ipl/smooth, ...). None when the file is not a data file or has no such section.
+    """
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except (OSError, ValueError):
+        return None
+    radii, section = {}, None
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words[0][0].isalpha():
+            section = " ".join(words)
+            continue
+        try:
+            if section == "Pair Coeffs" and len(words) >= 3:
+                radii[int(words[0])] = 0.5 * float(words[2])
+            elif section == "PairIJ Coeffs" and len(words) >= 4 and words[0] == words[1]:
+                radii[int(words[0])] = 0.5 * float(words[3])
+        except ValueError:
+            return None
+    return radii if radii and all(r > 0 for r in radii.values()) else None
+
+
 def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, data: str | os.PathLike | None = None,
                 size: tuple[int, int] = (800, 600), select: float = 0.1, view: str = "auto",
                 camera_dir=None, radius: float | None = None, arrow_scale: float | None = None,
@@ -210,6 +241,7 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     elif output.suffix.lower() in ANIMATION_SUFFIXES:
         raise ValueError(f"{output.name}: a still picture is a PNG; give animate=True (--animate) for an animation")
     frame = load_mode_frame(modes, k)
+    type_radii = lammps_type_radii(data) if data is not None else None
     d = frame.dimension
     h = frame.cell[:, :3]
     volume = abs(np.linalg.det(h)) if d == 3 else abs(np.linalg.det(h[:2, :2]))
@@ -279,6 +311,11 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
         if "Radius" in p and np.all(np.asarray(p["Radius"]) > 0):   # per-particle sizes: keep them relative
             own = np.asarray(p["Radius"], dtype=float)
             r = radius * own / own.mean()
+        elif type_radii and "Particle Type" in p:                   # per-type sizes: sigma_ii / 2
+            types = np.asarray(p["Particle Type"], dtype=int)
+            if all(int(t) in type_radii for t in np.unique(types)):
+                own = np.array([type_radii[int(t)] for t in types])
+                r = radius * own / own.mean()
         p.create_property("Radius", data=np.where(sel, r, float(context_radius) * r))
         if np.isfinite(depth):  # core view: a slab around the core, so nothing in front hides it
             outside = np.abs((np.asarray(p.positions) - target) @ direction) > depth
