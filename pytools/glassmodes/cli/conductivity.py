@@ -16,8 +16,6 @@ classical table serves every T, Gamma ~ T; quantum tables: one per T). Gamma is 
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 
 
@@ -63,11 +61,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.np > 1 and "GLASSMODES_UNDER_MPIRUN" not in os.environ:
-        from glassmodes.lammps_session import venv_mpirun
+    from glassmodes.cli._mpi import relaunch, world_comm
 
-        cmd = [str(venv_mpirun()), "-np", str(args.np), sys.executable, "-m", "glassmodes.cli.main", *sys.argv[1:]]
-        return subprocess.call(cmd, env=dict(os.environ, GLASSMODES_UNDER_MPIRUN="1"))
+    status = relaunch(args.np)
+    if status is not None:
+        return status
     from pathlib import Path
 
     import numpy as np
@@ -75,11 +73,7 @@ def run(args) -> int:
     from glassmodes.transport import Linewidths, compute_flux, conductivity, load_linewidths, pair_maps, read_flux
     from glassmodes.transport.report import class_labels, default_map_modes, summary_line, write_plots, write_result
 
-    comm = None
-    if "GLASSMODES_UNDER_MPIRUN" in os.environ:
-        from mpi4py import MPI
-
-        comm = MPI.COMM_WORLD
+    comm = world_comm()
     rank = 0 if comm is None else comm.Get_rank()
     say = None if (args.quiet or rank != 0) else (lambda s: print(s, file=sys.stderr, flush=True))
     # check everything cheap before the expensive step

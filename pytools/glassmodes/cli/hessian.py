@@ -14,13 +14,9 @@ neighbor ...). Serial, or under mpirun with --np.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from glassmodes.hessian_job import HessianJob, write_hessian_job
-from glassmodes.lammps_session import venv_mpirun
 
 
 def add_arguments(parser) -> None:
@@ -43,11 +39,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.np > 1 and "GLASSMODES_UNDER_MPIRUN" not in os.environ:
-        argv = [a for a in sys.argv[1:]]
-        cmd = [str(venv_mpirun()), "-np", str(args.np), sys.executable, "-m", "glassmodes.cli.main", *argv]
-        env = dict(os.environ, GLASSMODES_UNDER_MPIRUN="1")
-        return subprocess.call(cmd, env=env)
+    from glassmodes.cli._mpi import relaunch
+
+    status = relaunch(args.np)
+    if status is not None:
+        return status
     keywords = {"method": args.method, "mass": args.mass}
     if args.delta is not None:
         keywords["delta"] = args.delta

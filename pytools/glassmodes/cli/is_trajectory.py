@@ -14,7 +14,6 @@ Examples:
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 
@@ -64,11 +63,11 @@ def _window(spec):
 def run(args) -> int:
     if args.np < 1:
         raise ValueError(f"--np must be >= 1, got {args.np}")
-    if args.np > 1 and "GLASSMODES_UNDER_MPIRUN" not in os.environ:
-        from glassmodes.lammps_session import venv_mpirun
+    from glassmodes.cli._mpi import relaunch
 
-        cmd = [str(venv_mpirun()), "-np", str(args.np), sys.executable, "-m", "glassmodes.cli.main", *sys.argv[1:]]
-        return subprocess.call(cmd, env=dict(os.environ, GLASSMODES_UNDER_MPIRUN="1"))
+    status = relaunch(args.np)
+    if status is not None:
+        return status
     from glassmodes.landscape.driver import quench_trajectory
     from glassmodes.landscape.quench import QuenchSettings
 

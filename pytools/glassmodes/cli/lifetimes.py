@@ -11,8 +11,6 @@ quantity the MD route measures (glassmodes md-lifetimes). Conventions: docs/life
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 
 
@@ -54,11 +52,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.np > 1 and "GLASSMODES_UNDER_MPIRUN" not in os.environ:
-        from glassmodes.lammps_session import venv_mpirun
+    from glassmodes.cli._mpi import relaunch, world_comm
 
-        cmd = [str(venv_mpirun()), "-np", str(args.np), sys.executable, "-m", "glassmodes.cli.main", *sys.argv[1:]]
-        return subprocess.call(cmd, env=dict(os.environ, GLASSMODES_UNDER_MPIRUN="1"))
+    status = relaunch(args.np)
+    if status is not None:
+        return status
     import numpy as np
 
     from glassmodes.anharmonic.lifetimes import Smearing, compute_lifetimes
@@ -66,11 +64,7 @@ def run(args) -> int:
     from glassmodes.anharmonic.report import mode_categories, save_lifetimes_plot, write_lifetimes_csv
     from glassmodes.modes import ModeFile
 
-    comm = None
-    if "GLASSMODES_UNDER_MPIRUN" in os.environ:
-        from mpi4py import MPI
-
-        comm = MPI.COMM_WORLD
+    comm = world_comm()
     rank = 0 if comm is None else comm.Get_rank()
     with ModeFile(args.modes) as mf:
         omega, pr = mf.frequencies, mf.participation_ratio
