@@ -369,6 +369,12 @@ void ElasticBuilder::write(const std::string &path, NeighList *full_list)
   if (method == ElasticOptions::ANALYTIC) {
     for (int i = 0; i < nlocal; i++) analytic_terms(full_list, i, terms[i]);
   } else {
+    // a pair within delta*r of a cutoff where the force jumps spoils its differences: warn
+    if (force->pair && !force->pair->manybody_flag) {
+      HessianOptions jopt;
+      jopt.delta = opt.delta * force->pair->cutforce;    // the largest change of a separation
+      HessianBuilder(lmp, style.c_str(), igroup, jopt).check_force_jumps(full_list);
+    }
     for (auto &t : terms) std::memset(&t, 0, sizeof(t));
     fd_terms(terms);
   }
