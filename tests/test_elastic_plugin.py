@@ -288,17 +288,18 @@ def test_sw_many_body_fd(tmp_path):
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("method", ["analytic", "fd"])
-def test_identical_for_1_2_4_ranks(tmp_path, mpirun, method):
+@pytest.mark.parametrize("model,method", [("ipl3", "analytic"), ("ipl3", "fd"), ("ipl2", "analytic"), ("sw", "fd")])
+def test_identical_for_1_2_4_ranks(tmp_path, mpirun, model, method):
     lmp = open_lammps()
-    run(lmp, ipl_glass(250, tilt=0.1))
+    run(lmp, sw_silicon(cells=2) if model == "sw" else ipl_glass(250 if model == "ipl3" else 200,
+                                                                  dimension=int(model[-1]), tilt=0.1))
     lmp.command(f"write_data {tmp_path / 'g.data'} nocoeff")
     lmp.close()
     files = {}
     for n in (1, 2, 4):
-        mpirun(n, MPI_SCRIPT, tmp_path / "g.data", "ipl3", tmp_path / f"E{n}", "method", method)
+        mpirun(n, MPI_SCRIPT, tmp_path / "g.data", model, tmp_path / f"E{n}", "method", method)
         files[n] = read_elastic(tmp_path / f"E{n}")
-        assert files[n].meta["nprocs"] == n
+        assert files[n].meta["nprocs"] == n and files[n].method == method
     for n in (2, 4):
         a, b = files[n], files[1]
         assert np.array_equal(a.atom_ids, b.atom_ids)
