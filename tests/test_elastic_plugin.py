@@ -403,3 +403,41 @@ def test_reader_checks_and_python_writer(tmp_path):
     with pytest.raises(ElasticFileError, match="volume"):
         write_elastic_file(tmp_path / "Q", ElasticFile(**{**e.__dict__, "volume": 2 * e.volume}))
     assert not list(tmp_path.glob("Q*")) and not list(tmp_path.glob(".Q*"))
+
+
+@pytest.mark.parametrize("dim", [3, 2])
+def test_relaxed_shear_with_the_hessian_matches_lammps_deformation(tmp_path, dim):
+    """The file's Xi with `write_hessian ... mass no` (same row order, same sign conventions) gives
+    the relaxed C_xyxy = C^B - Xi.H^+.Xi / V; under a simple shear x += g y the lab stress changes
+    by d sigma_xy/dg = C_xyxy + sigma_yy. Reference: LAMMPS `change_box xy delta ... remap`,
+    minimization at fixed box, -pxy differences (g = +-1e-6)."""
+    from glassmodes.io import read_hessian
+
+    lmp = open_lammps()
+    run(lmp, ipl_glass(64 if dim == 3 else 50, dimension=dim))
+    lmp.command(f"write_data {tmp_path / 'g.data'} nocoeff")
+    lmp.command(f"write_elastic all {tmp_path / 'E'}")
+    lmp.command(f"write_hessian all {tmp_path / 'H'} mass no")
+    lmp.close()
+    e, hess = read_elastic(tmp_path / "E"), read_hessian(tmp_path / "H")
+    assert np.array_equal(hess.atoms["id"], e.atom_ids)
+    h = hess.matrix.toarray()
+    w, v = np.linalg.eigh(h)
+    assert np.sum(w < 1e-8 * w[-1]) == dim and w[0] > -1e-8 * w[-1]    # translations only
+    keep = w > 1e-8 * w[-1]
+    p = v[:, keep].T @ e.xi
+    relaxed = e.born - (p.T / w[keep]) @ p / e.volume
+    k = len(e.voigt) - 1    # xy
+    g_plugin = relaxed[k, k] + e.stress[1, 1]
+
+    gamma, pxy = 1e-6, {}
+    for sign in (1, -1):
+        lmp = ipl_from_data(tmp_path / "g.data", dim)
+        run(lmp, ["change_box all triclinic", f"variable t equal {sign * gamma}*ly",
+                  "change_box all xy delta ${t} remap", "min_modify norm max", "minimize 0 1e-13 100000 1000000",
+                  "compute p all pressure NULL virial", "thermo_style custom step c_p[4]", "run 0"])
+        pxy[sign] = lmp.extract_compute("p", 0, 1)[3]
+        lmp.close()
+    g_lammps = -(pxy[1] - pxy[-1]) / (2 * gamma)
+    assert relaxed[k, k] < 0.9 * e.born[k, k]    # the non-affine relaxation is not negligible
+    assert g_plugin == pytest.approx(g_lammps, rel=1e-6)
