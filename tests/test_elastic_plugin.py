@@ -441,3 +441,24 @@ def test_relaxed_shear_with_the_hessian_matches_lammps_deformation(tmp_path, dim
     g_lammps = -(pxy[1] - pxy[-1]) / (2 * gamma)
     assert relaxed[k, k] < 0.9 * e.born[k, k]    # the non-affine relaxation is not negligible
     assert g_plugin == pytest.approx(g_lammps, rel=1e-6)
+
+
+@pytest.mark.parametrize("gap", [1e-6, 1e-5])
+def test_fd_warns_about_pairs_at_a_force_jump(tmp_path, gap):
+    """lj/cut's force jumps at its cutoff: a pair whose separation changes across it under the
+    strain delta (by up to delta * r) spoils the differences; fd warns (log) when one lies within
+    delta * cutoff = 2.5e-6 of it."""
+    log = tmp_path / "log.lammps"
+    lmp = open_lammps(log=str(log))
+    run(lmp, ["units lj", "atom_style atomic", "atom_modify map yes", "region box block 0 20 0 20 0 20",
+              "create_box 1 box", "create_atoms 1 single 5 5 5", f"create_atoms 1 single {5 + 2.5 - gap} 5 5",
+              "mass * 1.0", "pair_style lj/cut 2.5", "pair_coeff 1 1 1.0 1.0", "neighbor 0.3 bin"])
+    lmp.command(f"write_elastic all {tmp_path / 'F'} method fd fcheck no")
+    lmp.command(f"write_elastic all {tmp_path / 'A'} method analytic fcheck no")
+    lmp.close()
+    warned = "lie within delta" in log.read_text()
+    f, a = read_elastic(tmp_path / "F"), read_elastic(tmp_path / "A")
+    if gap < 2.5e-6:
+        assert warned and max_rel(f.born, a.born) > 1.0    # the jump dominates the difference
+    else:
+        assert not warned and max_rel(f.born, a.born) < 1e-6
