@@ -278,6 +278,11 @@ def test_sw_many_body_fd(tmp_path):
     assert not list(tmp_path.iterdir())
     lmp.command(f"write_elastic all {tmp_path / 'E'}")
     e = read_elastic(tmp_path / "E")
+    run(lmp, ["compute p all pressure NULL virial", "thermo_style custom step c_p[*]", "run 0"])
+    p = np.array([lmp.extract_compute("p", 0, 1)[k] for k in range(6)])
+    # metal units: sigma (eV/A^3) = -P_virial (bar) / nktv2p, nktv2p = 1.6021765e6
+    ours = np.array([e.stress[a, b] for a, b in [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)]])
+    assert np.abs(ours * 1.6021765e6 + p).max() < 1e-10 * np.abs(p).max()
     probe = AffineProbe(lmp, 3)
     born_fd = probe.born_from_energy(e.stress, h=1e-4)
     xi_fd = probe.xi_from_forces()
@@ -402,6 +407,10 @@ def test_reader_checks_and_python_writer(tmp_path):
         read_elastic(tmp_path / "P")
     with pytest.raises(ElasticFileError, match="volume"):
         write_elastic_file(tmp_path / "Q", ElasticFile(**{**e.__dict__, "volume": 2 * e.volume}))
+    with pytest.raises(ElasticFileError, match="Voigt order"):
+        write_elastic_file(tmp_path / "Q", ElasticFile(**{**e.__dict__, "voigt": ("xx", "yy", "yx")}))
+    # without voigt the names follow the dimension
+    assert ElasticFile(**{k: v for k, v in e.__dict__.items() if k != "voigt"}).voigt == ("xx", "yy", "xy")
     assert not list(tmp_path.glob("Q*")) and not list(tmp_path.glob(".Q*"))
 
 

@@ -105,7 +105,7 @@ class ElasticFile:
     meta : dict
         The sidecar.
     voigt : tuple of str
-        Voigt component names: ``VOIGT_3D`` or ``VOIGT_2D``.
+        Voigt component names: ``VOIGT_3D`` or ``VOIGT_2D`` (default: those of ``dim``).
     """
 
     stress: np.ndarray
@@ -118,7 +118,12 @@ class ElasticFile:
     units: str
     method: str
     meta: dict = field(default_factory=dict)
-    voigt: tuple = VOIGT_3D
+    voigt: tuple | None = None
+
+    def __post_init__(self):
+        # the names follow the dimension unless given (a mismatch is refused by the writer)
+        if self.voigt is None:
+            object.__setattr__(self, "voigt", voigt_names(int(self.dim)))
 
     @property
     def natoms(self) -> int:
