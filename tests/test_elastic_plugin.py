@@ -471,3 +471,20 @@ def test_fd_warns_about_pairs_at_a_force_jump(tmp_path, gap):
         assert warned and max_rel(f.born, a.born) > 1.0    # the jump dominates the difference
     else:
         assert not warned and max_rel(f.born, a.born) < 1e-6
+
+
+def test_newton_off_and_no_atom_map(tmp_path):
+    lmp = open_lammps()
+    run(lmp, ipl_glass(64))
+    lmp.command(f"write_data {tmp_path / 'g.data'} nocoeff")
+    lmp.command(f"write_elastic all {tmp_path / 'ref'}")
+    lmp.close()
+    lmp = open_lammps()
+    run(lmp, ["units lj", "newton off", "atom_style atomic", f"read_data {tmp_path / 'g.data'}", *IPL_PAIR,
+              "neighbor 0.3 bin"])
+    for method in ("analytic", "fd"):
+        lmp.command(f"write_elastic all {tmp_path / method} method {method}")
+    lmp.close()
+    ref, a, f = (read_elastic(tmp_path / k) for k in ("ref", "analytic", "fd"))
+    assert np.array_equal(a.born, ref.born) and np.array_equal(a.xi, ref.xi)
+    assert max_rel(f.born, ref.born) < 1e-8 and max_rel(f.xi, ref.xi) < 1e-7
