@@ -174,11 +174,6 @@ ElasticOptions::Method ElasticBuilder::check_and_resolve()
 //   Xi_{i mu, I} -= (phi'' - phi'/r) r_mu r_a r_b / r^2 + (phi'/r)(d_a,mu r_b + d_b,mu r_a).
 void ElasticBuilder::analytic_terms(NeighList *list, int i, AtomTerms &t)
 {
-  struct Neighbor {
-    int64_t tag;
-    double dx[3];
-    double du, du2;
-  };
   double **x = atom->x;
   int *type = atom->type;
   tagint *tag = atom->tag;
@@ -186,7 +181,8 @@ void ElasticBuilder::analytic_terms(NeighList *list, int i, AtomTerms &t)
   double **cutsq = pair->cutsq;
   const double *special_lj = force->special_lj, *special_coul = force->special_coul;
   const int itype = type[i];
-  std::vector<Neighbor> nb;
+  std::vector<Neighbor> &nb = scratch;
+  nb.clear();
   for (int jj = 0; jj < list->numneigh[i]; jj++) {
     int j = list->firstneigh[i][jj];
     const double factor_lj = special_lj[j >> SBBITS & 3], factor_coul = special_coul[j >> SBBITS & 3];

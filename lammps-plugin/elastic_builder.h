@@ -66,6 +66,13 @@ class ElasticBuilder : protected Pointers {
     double xi[3 * MAXV];          // Xi rows of this atom: xi[mu*nv + I]
   };
 
+  struct Neighbor {
+    int64_t tag;       // atom ID of the neighbor
+    double dx[3];      // x_j - x_i, orders the images of one atom deterministically
+    double du, du2;    // phi', phi''
+  };
+  std::vector<Neighbor> scratch;    // one atom's neighbors, reused
+
   void analytic_terms(NeighList *list, int i, AtomTerms &t);
   // fd: Xi of the local atoms (xi[i][mu*nv+I]), born and stress
   void fd_terms(std::vector<AtomTerms> &terms);
