@@ -2,5 +2,7 @@
 
 from glassmodes.io.hessian import Hessian, read_hessian, write_hessian, read_petsc_aij
 from glassmodes.io.atomic import atomic_output
+from glassmodes.io.elastic_file import ElasticFile, read_elastic, write_elastic_file
 
-__all__ = ["Hessian", "read_hessian", "write_hessian", "read_petsc_aij", "atomic_output"]
+__all__ = ["Hessian", "read_hessian", "write_hessian", "read_petsc_aij", "atomic_output",
+           "ElasticFile", "read_elastic", "write_elastic_file"]
