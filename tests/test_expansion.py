@@ -85,3 +85,228 @@ def test_single_well_and_bad_input():
         quartic_profile(-1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="non-finite b4"):
         quartic_profile(1.0, 1.0, np.nan)
+
+
+# ---- a small 2D polydisperse glass (the seed-003 pair style), unequal masses ----------------------
+
+def _glass_lines(n: int, seed: int, data):
+    length = n ** 0.5
+    return [
+        "units lj", "dimension 2", "atom_style sphere", "atom_modify map yes", "boundary p p p",
+        f"region box block 0 {length} 0 {length} -0.5 0.5", "create_box 1 box",
+        f"create_atoms 1 random {n} {seed} NULL overlap 0.6 maxtry 1000",
+        f"variable diam atom (0.72605^-2-(id-0.5)/{n}*(0.72605^-2-1.61111^-2))^-0.5",
+        "set group all diameter v_diam",
+        # unequal masses (1 to 2) so that the mass weighting of b_n is exercised
+        "variable m atom 1.0+(id%3)*0.5", "set group all mass v_m",
+        "pair_style ipl/smooth/poly 12 2 1.25 0.2", "pair_coeff * * 1.0",
+        "neighbor 0.3 bin", "neigh_modify every 1 delay 0 check yes", "fix twod all enforce2d",
+        "minimize 0 1e-3 1000 10000",
+        "min_modify norm max", "min_style fire", "minimize 0 1e-11 100000 1000000",
+        "min_style cg", "minimize 0 1e-12 100000 1000000", "min_style fire", "minimize 0 1e-12 100000 1000000",
+        f"write_data {data} pair ij",
+    ]
+
+
+FF = """units lj
+dimension 2
+atom_style sphere
+atom_modify map yes
+boundary p p p
+pair_style ipl/smooth/poly 12 2 1.25 0.2
+read_data
+neighbor 0.3 bin
+neigh_modify every 1 delay 0 check yes
+"""
+
+
+def _make_sample(folder, n=160, seed=11):
+    from glassmodes.lammps_session import open_lammps
+    from glassmodes.modes import solve_modes, write_modes
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "glass.data"
+    lmp = open_lammps()
+    try:
+        for line in _glass_lines(n, seed, data):
+            lmp.command(line)
+        lmp.command(f"write_hessian all {folder / 'H'}")
+        lmp.command(f"write_fc3 all {folder / 'F4'} order 4")
+        lmp.command(f"write_fc3 all {folder / 'F3'}")
+    finally:
+        lmp.close()
+    data.with_suffix(".ff").write_text(FF)
+    write_modes(folder / "modes.h5", solve_modes(folder / "H", backend="dense"))
+    return {"modes": folder / "modes.h5", "fc": folder / "F4", "data": data}
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    root = tmp_path_factory.mktemp("expansion")
+    return [_make_sample(root / "s1", seed=11), _make_sample(root / "s2", seed=12)]
+
+
+def test_coefficients_against_lammps_line_fits(samples):
+    """b2 = eigenvalue; b2, b3, b4 from the pair table = Taylor coefficients of LAMMPS forces along the line."""
+    import functools
+
+    from glassmodes.expansion.coefficients import expand_modes
+    from glassmodes.expansion.lammps_check import LammpsLine, line_fit, open_structure
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.modes import ModeFile
+
+    s = samples[0]
+    with ModeFile(s["modes"]) as mf:
+        res = expand_modes(mf, read_fc3(s["fc"]), indices=[0, 1, 2, 5, 40, 150], pr_max=None)
+        assert np.all(mf.atoms["mass"] > 1.2) is np.False_       # masses really differ
+    c = res["columns"]
+    assert list(c["mode"]) == [0, 1, 2, 5, 40, 150]
+    assert np.all(c["b2_rel_diff"] < 1e-10)
+    assert np.all(c["b3"] >= 0)
+    # the sign-fixed directions give b3 >= 0 when contracted again
+    fc = read_fc3(s["fc"], mass_weighted=True)
+    for k in range(len(c["mode"])):
+        z = res["directions"][:, k]
+        assert fc.phi3(z, z, z) == pytest.approx(c["b3"][k], rel=1e-12)
+    line = LammpsLine(functools.partial(open_structure, s["data"]))
+    try:
+        assert len(set(np.round(line.masses, 9))) == 3
+        worst = 0.0
+        for k in range(len(c["mode"])):
+            f = line_fit(line, res["directions"][:, k])
+            b = np.array([c["b2"][k], c["b3"][k], c["b4"][k]])
+            assert f.crossing_free
+            worst = max(worst, float(np.max(np.abs(f.b - b) / np.abs(b))))
+            # the energy fit agrees on b2 (b4 needs one more power of s: at the small amplitudes that
+            # avoid cutoff crossings it is only a few per cent, see docs/expansion.md)
+            assert abs(f.b_energy[0] / b[0] - 1) < 1e-6
+        assert worst < 1e-6, worst
+        # the session is back at the minimum
+        assert line.energy_at(np.zeros((line.natoms, 3)))[0] == line.e0
+    finally:
+        line.close()
+
+
+def test_second_well_relaxation_mechanics(samples):
+    """A small push falls back into x0; a large one along a localized mode ends in another minimum."""
+    import functools
+
+    from glassmodes.expansion.coefficients import expand_modes
+    from glassmodes.expansion.lammps_check import LammpsLine, open_structure, relax_second_well
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.modes import ModeFile
+
+    s = samples[0]
+    with ModeFile(s["modes"]) as mf:
+        res = expand_modes(mf, read_fc3(s["fc"]), indices=[0], pr_max=None)
+    z = res["directions"][:, 0]
+    line = LammpsLine(functools.partial(open_structure, s["data"]))
+    try:
+        back = relax_second_well(line, z, -0.05, 0.0)
+        assert back.error == "" and not back.distinct and abs(back.energy) < 1e-9 and back.max_force <= 1e-10
+        far = relax_second_well(line, z, -6.0, 0.0)
+        if far.error:            # a violent push may lose atoms: flagged, the session is replaced
+            assert np.isnan(far.energy)
+        else:
+            assert far.distinct and far.max_displacement > 1e-3 and abs(far.energy) > 1e-9
+        assert line.energy_at(np.zeros((line.natoms, 3)))[0] == pytest.approx(line.e0, rel=1e-13)
+    finally:
+        line.close()
+
+
+def test_bad_inputs(samples, tmp_path):
+    from glassmodes.cli.main import main
+    from glassmodes.expansion.coefficients import ExpansionError, expand_modes
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.modes import ModeFile
+
+    a, b = samples
+    with ModeFile(a["modes"]) as mf:
+        with pytest.raises(ExpansionError, match="not the same structure"):
+            expand_modes(mf, read_fc3(b["fc"]))
+        with pytest.raises(ExpansionError, match="order 4"):
+            expand_modes(mf, read_fc3(a["fc"].with_name("F3")))
+    out = tmp_path / "x.csv"
+    assert main(["expand", str(a["modes"]), "-o", str(out)]) == 2
+    assert main(["expand", str(a["modes"]), str(a["fc"]), "--check-lammps", str(a["data"]), str(b["data"]),
+                 "-o", str(out)]) == 2
+    assert main(["expand", str(a["modes"]), str(a["fc"]), "-o", str(tmp_path / "x.txt")]) == 2
+    assert main(["expand", str(a["modes"]), str(b["fc"]), "-o", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_cli_table_roundtrip_and_ranks(samples, tmp_path, capsys):
+    """CLI on two samples: CSV and HDF5 tables agree; the table is the same on 1 and 2 ranks."""
+    from glassmodes.cli.main import main
+    from glassmodes.expansion.ensemble import ExpansionTableError, read_table
+
+    args = [str(p) for s in samples for p in (s["modes"], s["fc"])]
+    csv, h5 = tmp_path / "t.csv", tmp_path / "t.h5"
+    assert main(["expand", *args, "--pr-max", "1", "--quiet", "-o", str(csv), "--plot", str(tmp_path / "p")]) == 0
+    assert main(["expand", *args, "--pr-max", "1", "--quiet", "-o", str(h5)]) == 0
+    c1, m1 = read_table(csv)
+    c2, m2 = read_table(h5)
+    assert m1["format"] == "glassmodes-expansion" and "b3 >= 0" in m1["conventions"]["sign"]
+    assert set(c1) == set(c2) and len(c1["mode"]) == 2 * (2 * 160 - 2)
+    for k in c1:
+        if c1[k].dtype.kind == "f":
+            assert np.array_equal(c1[k], c2[k], equal_nan=True), k
+        else:
+            assert np.array_equal(c1[k], c2[k]), k
+    assert sorted(set(c1["sample"])) == [0, 1]
+    assert m1["summary"]["A"] + m1["summary"]["B"] + m1["summary"]["unbounded"] == len(c1["mode"])
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
+        "expansion_barrier_asymmetry.png", "expansion_dos_groups.png", "expansion_p_beta.png"]
+    with pytest.raises(ExpansionTableError):
+        read_table(samples[0]["modes"])
+    # two ranks share the samples: identical rows
+    import subprocess
+    import sys
+
+    mpi = tmp_path / "mpi.csv"
+    subprocess.run([sys.executable, "-m", "glassmodes.cli.main", "expand", *args, "--pr-max", "1", "--quiet",
+                    "--np", "2", "-o", str(mpi)], check=True, capture_output=True, timeout=300)
+    c3, _ = read_table(mpi)
+    for k in c1:
+        assert np.array_equal(c1[k], c3[k], equal_nan=c1[k].dtype.kind == "f"), k
+
+
+def test_cli_lammps_check(samples, tmp_path):
+    from glassmodes.cli.main import main
+    from glassmodes.expansion.ensemble import read_table
+
+    s = samples[1]
+    out = tmp_path / "c.csv"
+    assert main(["expand", str(s["modes"]), str(s["fc"]), "--pr-max", "1", "--check-lammps", str(s["data"]),
+                 "--check-lines", "3", "--quiet", "-o", str(out)]) == 0
+    c, _ = read_table(out)
+    checked = np.isfinite(c["lammps_rel_err"])
+    assert checked.sum() >= 3
+    assert np.all(c["lammps_rel_err"][checked & c["lammps_crossing_free"]] < 1e-6)
+
+
+# ---- ensemble statistics ---------------------------------------------------------------------------
+
+def test_summary_counts_and_power_laws():
+    from glassmodes.expansion.ensemble import modes_needed, summarize
+
+    rng = np.random.default_rng(3)
+    nA, nB, samples = 3000, 1500, 300
+    wA = rng.uniform(size=nA) ** (1 / 5)          # D ~ omega^4 on (0, 1]
+    wB = rng.uniform(size=nB) ** (1 / 4)          # D ~ omega^3
+    cols = {"sample": rng.integers(0, samples, nA + nB), "omega": np.concatenate([wA, wB]),
+            "group": np.array(["A"] * nA + ["B"] * nB), "beta": np.concatenate([rng.uniform(0, 0.9, nA),
+                                                                                  rng.uniform(1.01, 2, nB)]),
+            "barrier": np.concatenate([np.full(nA, np.nan), rng.uniform(1e-8, 1e-4, nB)])}
+    s = summarize(cols, omega_hi=1.0, n_boot=50)
+    assert (s["A"], s["B"]) == (nA, nB)
+    p = nB / (nA + nB)
+    assert s["B_fraction"] == pytest.approx(p) and s["B_fraction_err"] == pytest.approx(np.sqrt(p * (1 - p) / 4500))
+    assert s["A_with_higher_second_well"] == (cols["beta"][:nA] ** 2 > 8 / 9).sum()
+    for g, gamma in (("A", 4), ("B", 3)):
+        f = s["D_fits"][g]
+        assert f["ci"][0] < gamma < f["ci"][1]
+        assert 0 < f["boot_std"] < 0.5
+        assert abs(f["gamma"] - gamma) < 4 * f["boot_std"]
+    assert modes_needed(4.0) == 100 and modes_needed(3.0) == 64
+    assert s["B_barriers_inside_paper_range"] == (cols["barrier"][nA:] >= 3.4e-9).sum()

@@ -6,7 +6,7 @@ For a unit mass-weighted direction ``z`` (``|z| = 1``; displacement of atom ``i`
     b2 = z . D . z,   b3 = Phi3 : z z z,   b4 = Phi4 :: z z z z
 
 with ``D`` the dynamical matrix and ``Phi3``, ``Phi4`` mass weighted (Kumar, Procaccia, Singh
-2023, Eq. 12, written there for unit masses). They come from one order-4 pair table
+2021, arXiv:2102.12368, Eq. 12, written there for unit masses). They come from one order-4 pair table
 (:class:`glassmodes.fc3.ForceConstants`, ``write_fc3 ... order 4``): ``D`` rebuilt from the table,
 ``phi3(z, z, z)``, ``phi4(z, z, z, z)``, each O(pairs). For a harmonic mode ``b2`` equals the
 stored eigenvalue (checked and reported as ``b2_rel_diff``).
@@ -144,7 +144,7 @@ def phonon_band_edge(mode_file, n_lowest: int | None = None) -> dict:
 
 def expand_modes(mode_file, fc, indices=None, pr_max: float | None = 0.27, omega_max: float | None = None,
                  below_band: bool = False, check_structure: bool = True) -> dict:
-    """Quartic expansion along the harmonic modes of a mode file (Kumar et al. 2023).
+    """Quartic expansion along the harmonic modes of a mode file (Kumar et al. 2021).
 
     Parameters
     ----------

@@ -6,8 +6,12 @@ squares polynomial of degree ``degree`` (default 8) in ``s`` gives ``b_n = n! c_
 ``a`` is chosen from the largest particle displacement (``max_displacement``, distance units);
 the pair styles of Kumar et al. and Khomenko et al. are only C2 at the cutoff (phi''' jumps), so a
 pair entering or leaving the cutoff inside the scan spoils the fit: the number of pairs with a
-non-zero energy (``compute pair/local eng``) is counted at every point, and the amplitude is
-halved (up to ``max_halvings`` times) until it stays constant (``crossing_free``).
+non-zero energy (``compute pair/local eng``) is counted at every point; the fit uses the run of
+points around ``s = 0`` where it keeps its value at 0 (possibly one-sided), and when that run holds
+fewer than half the points the amplitude is halved and the scan repeated (up to ``max_halvings``
+times). ``crossing_free``: the fitted points have no crossing. The fit of the slopes
+``dE/ds = -F . u`` is the primary estimate (energies as a second one): at these amplitudes the
+energy's ``b4 s^4 / 24`` is only a few hundred times the round-off of a total energy.
 
 Second well. For a profile with a second minimum (``beta^2 >= 8/9``), the atoms are moved to
 ``s_min2`` and relaxed (FIRE then CG to ``ftol``); the result is a distinct inherent structure if
@@ -219,18 +223,30 @@ def line_fit(line: LammpsLine, direction, max_displacement: float = 0.01, points
                 ek, pairs[k] = line.energy_at(sk * u)
                 e[k] = ek - line.e0
                 g[k] = -float(np.sum(line.forces() * u))
-            free = bool(np.all(pairs == pairs[points]))
+            # the crossing-free run of points around s = 0 (possibly one-sided)
+            same = pairs == pairs[points]
+            lo = points
+            while lo > 0 and same[lo - 1]:
+                lo -= 1
+            hi = points
+            while hi < s.size - 1 and same[hi + 1]:
+                hi += 1
+            free = hi - lo >= points
             if free or halving == max_halvings:
                 break
             a *= 0.5
     finally:
         line.restore()
+    if free:
+        s, e, g = s[lo:hi + 1], e[lo:hi + 1], g[lo:hi + 1]
     b_energy, resid = _fit(s, e, degree)
     b = _fit_slope(s, g, degree)
-    inner = np.abs(s) <= a / 2 * (1 + 1e-12)
+    reach = float(np.abs(s).max())
+    inner = np.abs(s) <= reach / 2 * (1 + 1e-12)
     b_half = _fit_slope(s[inner], g[inner], min(degree, int(inner.sum()) - 2))
-    return LineFit(s=s, energy=e, slope=g, b=b, b_energy=b_energy, b_half=b_half, amplitude=float(a),
-                   max_displacement=float(a * umax), crossing_free=free, halvings=halving, residual=resid)
+    return LineFit(s=s, energy=e, slope=g, b=b, b_energy=b_energy, b_half=b_half, amplitude=reach,
+                   max_displacement=float(reach * umax), crossing_free=bool(free), halvings=halving,
+                   residual=resid)
 
 
 @dataclass(frozen=True)
