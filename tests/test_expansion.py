@@ -310,3 +310,25 @@ def test_summary_counts_and_power_laws():
         assert abs(f["gamma"] - gamma) < 4 * f["boot_std"]
     assert modes_needed(4.0) == 100 and modes_needed(3.0) == 64
     assert s["B_barriers_inside_paper_range"] == (cols["barrier"][nA:] >= 3.4e-9).sum()
+
+
+def test_selection_rules(samples):
+    from glassmodes.analysis.classify import omega_qvm_of
+    from glassmodes.expansion.coefficients import expand_modes, phonon_band_edge
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.modes import ModeFile
+
+    s = samples[0]
+    fc = read_fc3(s["fc"])
+    with ModeFile(s["modes"]) as mf:
+        w, pr = mf.frequencies, mf.participation_ratio
+        every = expand_modes(mf, fc, pr_max=0.27)
+        band = phonon_band_edge(mf)
+        below = expand_modes(mf, fc, pr_max=0.27, below_band=True)
+        qvm = expand_modes(mf, fc, pr_max=0.27, below_qvm=True)
+    assert np.array_equal(every["columns"]["mode"], np.nonzero((pr < 0.27) & (w > 0))[0])
+    assert 0 < band["omega_edge"] <= band["omega_ph"] * 1.5 and band["captured"] > 0.99
+    assert np.array_equal(below["columns"]["mode"], np.nonzero((pr < 0.27) & (w > 0) & (w <= band["omega_edge"]))[0])
+    wq = omega_qvm_of(w, pr, 0.27)
+    assert np.array_equal(qvm["columns"]["mode"], np.nonzero((pr < 0.27) & (w > 0) & (w < wq))[0])
+    assert "phonon band" in below["selection"]["rule"] and "omega_QVM" in qvm["selection"]["rule"]

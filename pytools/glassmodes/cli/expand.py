@@ -1,4 +1,4 @@
-"""Quartic expansion along quasi-localized modes: b2, b3, b4, beta, groups A/B (Kumar et al. 2023).
+"""Quartic expansion along quasi-localized modes: b2, b3, b4, beta, groups A/B (Kumar et al. 2021).
 
 Examples:
   glassmodes expand modes.h5 F4 -o expansion.csv                       # one sample, PR < 0.27
@@ -9,9 +9,10 @@ MODES FC are pairs: a mode file with eigenvectors (glassmodes modes) and the ord
 constants of the same structure (LAMMPS: write_fc3 all F4 order 4). Each selected mode is expanded
 as U(s) = b2 s^2/2 + b3 s^3/6 + b4 s^4/24 along its mass-weighted unit eigenvector, with the sign
 chosen so that b3 >= 0; beta = b3 / sqrt(3 b2 b4); group A: beta^2 <= 1, group B: beta^2 > 1.
-Selection: PR < --pr-max (default 0.27, Kumar et al.), and with --below-band only modes below
-the lower edge of the first transverse phonon band (the paper's yield implies such a restriction;
-docs/expansion.md). --check-lammps DATA (one data file per sample, force field from the .ff beside
+Selection: PR < --pr-max (default 0.27, Kumar et al.; every frequency, the paper's stated rule);
+--below-band: only modes below the lower edge of the first transverse phonon band (the paper's
+yield implies a low-frequency restriction it does not state; docs/expansion.md); --below-qvm:
+only modes below the sample's first mode with PR >= --pr-max (the QLM rule of glassmodes analyze). --check-lammps DATA (one data file per sample, force field from the .ff beside
 it) fits b2, b3, b4 to LAMMPS forces along each line and relaxes every double-well candidate from
 its second minimum. The summary (counts with binomial errors, barriers, power laws) is printed and
 stored in the table's metadata.
@@ -32,7 +33,10 @@ def add_arguments(parser) -> None:
                         help="participation-ratio cut (default 0.27, Kumar et al.); 1 keeps every mode")
     parser.add_argument("--below-band", action="store_true",
                         help="also require omega below the lower edge of the first transverse phonon band")
-    parser.add_argument("--omega-max", type=float, help="also require omega < OMEGA_MAX")
+    parser.add_argument("--below-qvm", action="store_true",
+                        help="also require omega below the sample's lowest mode with PR >= --pr-max "
+                             "(the QLM rule of glassmodes analyze)")
+    parser.add_argument("--omega-max", type=float, help="also require omega <= OMEGA_MAX")
     parser.add_argument("--check-lammps", nargs="+", type=Path, metavar="DATA",
                         help="LAMMPS data file of each sample (same order): line fits and second-well relaxations")
     parser.add_argument("--check-lines", type=int, metavar="K",
@@ -76,6 +80,7 @@ def run(args) -> int:
 
     cols, infos = expand_samples(samples, comm=comm, progress=say, pr_max=args.pr_max if args.pr_max < 1 else None,
                                  omega_max=args.omega_max, below_band=args.below_band,
+                                 below_qvm=args.below_qvm,
                                  check_lines=args.check_lines, max_displacement=args.max_displacement)
     if rank:
         return 0

@@ -103,14 +103,13 @@ def degenerate_flags(frequencies, indices, rtol: float = DEGENERATE_RTOL) -> np.
 
 
 def qlm_selection(omega, pr, pr_max: float | None = 0.27, omega_max: float | None = None) -> np.ndarray:
-    """Boolean mask: ``pr < pr_max`` (if given), ``0 < omega < omega_max`` (if given)."""
-    omega, pr = np.asarray(omega, dtype=float), np.asarray(pr, dtype=float)
-    mask = omega > 0
-    if pr_max is not None:
-        mask &= pr < pr_max
-    if omega_max is not None:
-        mask &= omega < omega_max
-    return mask
+    """Boolean mask: ``pr < pr_max`` (if given) and ``0 < omega <= omega_max`` (if given).
+
+    :func:`glassmodes.analysis.classify.qlm_mask` with an explicit bound (infinite by default).
+    """
+    from glassmodes.analysis.classify import qlm_mask
+
+    return qlm_mask(omega, pr, 2.0 if pr_max is None else pr_max, np.inf if omega_max is None else omega_max)
 
 
 def phonon_band_edge(mode_file, n_lowest: int | None = None) -> dict:
@@ -143,7 +142,7 @@ def phonon_band_edge(mode_file, n_lowest: int | None = None) -> dict:
 
 
 def expand_modes(mode_file, fc, indices=None, pr_max: float | None = 0.27, omega_max: float | None = None,
-                 below_band: bool = False, check_structure: bool = True) -> dict:
+                 below_band: bool = False, below_qvm: bool = False, check_structure: bool = True) -> dict:
     """Quartic expansion along the harmonic modes of a mode file (Kumar et al. 2021).
 
     Parameters
@@ -159,6 +158,9 @@ def expand_modes(mode_file, fc, indices=None, pr_max: float | None = 0.27, omega
     below_band : bool
         Also require ``omega`` below the lower edge of the first transverse phonon band
         (:func:`phonon_band_edge`).
+    below_qvm : bool
+        Also require ``omega < omega_QVM``, the frequency of the sample's lowest mode with
+        ``PR >= pr_max`` (the project's QLM rule, :mod:`glassmodes.analysis.classify`).
 
     Returns
     -------
@@ -186,12 +188,25 @@ def expand_modes(mode_file, fc, indices=None, pr_max: float | None = 0.27, omega
     pr_all = mf.participation_ratio
     idx = mf.vector_index if indices is None else np.asarray(indices, dtype=np.int64)
     idx = np.array([j for j in idx if mf.has_vector(int(j))], dtype=np.int64)
-    selection = {"pr_max": pr_max, "omega_max": omega_max, "below_band": bool(below_band)}
+    selection = {"pr_max": pr_max, "omega_max": omega_max, "below_band": bool(below_band),
+                 "below_qvm": bool(below_qvm)}
     cut = omega_max
     if below_band:
         band = phonon_band_edge(mf)
         selection["phonon_band"] = band
         cut = band["omega_edge"] if cut is None else min(cut, band["omega_edge"])
+    if below_qvm:
+        from glassmodes.analysis.classify import omega_qvm_of
+
+        if pr_max is None:
+            raise ExpansionError("below_qvm needs a PR cut (omega_QVM is the lowest mode with PR >= pr_max)")
+        if np.any(np.isnan(pr_all)):
+            raise ExpansionError(f"{mf.path}: omega_QVM needs the participation ratio of every mode")
+        wq = omega_qvm_of(omega_all, pr_all, pr_max)
+        selection["omega_qvm"] = wq
+        # omega_QVM is itself a mode with PR >= pr_max: a strict bound just below it
+        wq = float(np.nextafter(wq, -np.inf))
+        cut = wq if cut is None else min(cut, wq)
     pr_sel = pr_all[idx]
     if np.any(np.isnan(pr_sel)):
         pr_sel = np.where(np.isnan(pr_sel), participation_ratio(mf.vectors(idx), mf.dimension), pr_sel)
@@ -200,10 +215,11 @@ def expand_modes(mode_file, fc, indices=None, pr_max: float | None = 0.27, omega
     selection["omega_cut"] = cut
     selection["considered"] = int(idx.size)
     selection["selected"] = int(sel.size)
+    why = [w for w, on in (("given", omega_max is not None), ("lower edge of the first phonon band", below_band),
+                           ("omega_QVM", below_qvm)) if on]
     selection["rule"] = " and ".join(
         ([f"PR < {pr_max:g}"] if pr_max is not None else [])
-        + ([f"omega < {cut:.6g}" + (" (lower edge of the first phonon band)" if below_band else "")]
-           if cut is not None else [])) or "all modes"
+        + ([f"omega <= {cut:.6g} (smallest of: {', '.join(why)})"] if cut is not None else [])) or "all modes"
     vec = mf.vectors(sel) if sel.size else np.zeros((mf.dimension * mf.natoms, 0))
     cols = _expand_columns(fc, vec, mf.eigenvalues[sel])
     cols = {"mode": sel, "omega": omega_all[sel], "pr": pr_all[sel], **cols,

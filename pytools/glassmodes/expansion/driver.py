@@ -15,7 +15,7 @@ CHECK_COLUMNS = ("lammps_b2", "lammps_b3", "lammps_b4", "lammps_rel_err", "lammp
 
 
 def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=None, pr_max=0.27, omega_max=None,
-                  below_band=False, check_lines: int | None = None, relax: bool = True, max_displacement=0.01,
+                  below_band=False, below_qvm=False, check_lines: int | None = None, relax: bool = True, max_displacement=0.01,
                   ftol: float = 1e-10, log=None) -> tuple[dict, dict]:
     """Expand the selected modes of one sample; with ``data``, check them against LAMMPS.
 
@@ -40,7 +40,8 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
 
     t0 = time.perf_counter()
     with ModeFile(modes_path) as mf:
-        res = expand_modes(mf, read_fc3(fc_path), pr_max=pr_max, omega_max=omega_max, below_band=below_band)
+        res = expand_modes(mf, read_fc3(fc_path), pr_max=pr_max, omega_max=omega_max, below_band=below_band,
+                           below_qvm=below_qvm)
         omega_unit = mf.omega_unit
         natoms, dim, x_modes = mf.natoms, mf.dimension, np.asarray(mf.atoms["x"], float)
     cols = dict(res["columns"])
