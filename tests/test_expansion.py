@@ -332,3 +332,12 @@ def test_selection_rules(samples):
     wq = omega_qvm_of(w, pr, 0.27)
     assert np.array_equal(qvm["columns"]["mode"], np.nonzero((pr < 0.27) & (w > 0) & (w < wq))[0])
     assert "phonon band" in below["selection"]["rule"] and "omega_QVM" in qvm["selection"]["rule"]
+
+
+def test_empty_selection_joins(samples):
+    """A sample with no selected mode still gives a table with the same columns."""
+    from glassmodes.expansion.driver import expand_samples
+
+    cols, infos = expand_samples([{"modes": s["modes"], "fc": s["fc"]} for s in samples], pr_max=0.27,
+                                 omega_max=1e-9)
+    assert len(cols["mode"]) == 0 and "beta" in cols and infos[0]["selection"]["selected"] == 0

@@ -243,13 +243,16 @@ def expand_directions(fc, directions, eigenvalues=None) -> dict:
     return {"columns": cols, "directions": z * np.where(cols["flipped"], -1.0, 1.0)}
 
 
+_COLUMNS = ("b2", "b3", "b4", "beta", "group", "has_second_well", "s_max", "s_min2", "barrier", "asymmetry",
+            "second_depth", "barrier_cubic", "b2_rel_diff", "flipped")
+
+
 def _expand_columns(fc, vec, eigenvalues) -> dict:
     k = vec.shape[1]
     if k == 0:
-        empty = np.zeros(0)
-        return {name: empty for name in ("b2", "b3", "b4", "beta", "s_max", "s_min2", "barrier", "asymmetry",
-                                         "second_depth", "barrier_cubic", "b2_rel_diff")} | {
-            "group": np.zeros(0, dtype="<U1"), "has_second_well": np.zeros(0, bool), "flipped": np.zeros(0, bool)}
+        out = {name: np.zeros(0) for name in _COLUMNS}
+        out.update(group=np.zeros(0, dtype="<U1"), has_second_well=np.zeros(0, bool), flipped=np.zeros(0, bool))
+        return out
     d = directional_derivatives(fc, vec)
     p = quartic_profile(d["b2"], d["b3"], d["b4"])
     lam = np.full(k, np.nan) if eigenvalues is None else np.asarray(eigenvalues, dtype=float)

@@ -6,9 +6,10 @@ squares polynomial of degree ``degree`` (default 8) in ``s`` gives ``b_n = n! c_
 ``a`` is chosen from the largest particle displacement (``max_displacement``, distance units);
 the pair styles of Kumar et al. and Khomenko et al. are only C2 at the cutoff (phi''' jumps), so a
 pair entering or leaving the cutoff inside the scan spoils the fit: the number of pairs with a
-non-zero energy (``compute pair/local eng``) is counted at every point; the fit uses the run of
-points around ``s = 0`` where it keeps its value at 0 (possibly one-sided), and when that run holds
-fewer than half the points the amplitude is halved and the scan repeated (up to ``max_halvings``
+non-zero energy (``compute pair/local eng``) is counted at every point. When it changes, the run of
+points around ``s = 0`` where it keeps its value at 0 is rescanned with all ``2 K + 1`` points
+(a lopsided interval is fine: the fit is still centred on the expansion point); when that run is
+shorter than a quarter of the amplitude the amplitude is halved first (up to ``max_halvings``
 times). ``crossing_free``: the fitted points have no crossing. The fit of the slopes
 ``dE/ds = -F . u`` is the primary estimate (energies as a second one): at these amplitudes the
 energy's ``b4 s^4 / 24`` is only a few hundred times the round-off of a total energy.
@@ -213,32 +214,48 @@ def line_fit(line: LammpsLine, direction, max_displacement: float = 0.01, points
     u = line.displacement(z)
     umax = float(np.linalg.norm(u, axis=1).max())
     a = max_displacement / umax
+    def scan(s_values):
+        e = np.empty(s_values.size)
+        g = np.empty(s_values.size)
+        pairs = np.empty(s_values.size, dtype=np.int64)
+        for k, sk in enumerate(s_values):
+            ek, pairs[k] = line.energy_at(sk * u)
+            e[k] = ek - line.e0
+            g[k] = -float(np.sum(line.forces() * u))
+        return e, g, pairs
+
+    def run_around(s_values, pairs, centre):
+        same = pairs == pairs[centre]
+        lo = centre
+        while lo > 0 and same[lo - 1]:
+            lo -= 1
+        hi = centre
+        while hi < s_values.size - 1 and same[hi + 1]:
+            hi += 1
+        return lo, hi
+
     try:
         for halving in range(max_halvings + 1):
             s = a * np.arange(-points, points + 1) / points
-            e = np.empty(s.size)
-            g = np.empty(s.size)
-            pairs = np.empty(s.size, dtype=np.int64)
-            for k, sk in enumerate(s):
-                ek, pairs[k] = line.energy_at(sk * u)
-                e[k] = ek - line.e0
-                g[k] = -float(np.sum(line.forces() * u))
-            # the crossing-free run of points around s = 0 (possibly one-sided)
-            same = pairs == pairs[points]
-            lo = points
-            while lo > 0 and same[lo - 1]:
-                lo -= 1
-            hi = points
-            while hi < s.size - 1 and same[hi + 1]:
-                hi += 1
-            free = hi - lo >= points
-            if free or halving == max_halvings:
+            e, g, pairs = scan(s)
+            lo, hi = run_around(s, pairs, points)
+            free = lo == 0 and hi == s.size - 1
+            if free:
+                break
+            if s[hi] - s[lo] >= a / 4 or halving == max_halvings:
+                # rescan the crossing-free interval around 0 (possibly lopsided) with all the points
+                s_lo, s_hi = s[lo], s[hi]
+                s = np.linspace(s_lo, s_hi, 2 * points + 1)
+                s[np.argmin(np.abs(s))] = 0.0          # s_lo <= 0 <= s_hi: keep the expansion point
+                e, g, pairs = scan(s)
+                centre = int(np.argmin(np.abs(s)))
+                lo, hi = run_around(s, pairs, centre)
+                free = hi - lo + 1 > degree + 2
+                s, e, g = s[lo:hi + 1], e[lo:hi + 1], g[lo:hi + 1]
                 break
             a *= 0.5
     finally:
         line.restore()
-    if free:
-        s, e, g = s[lo:hi + 1], e[lo:hi + 1], g[lo:hi + 1]
     b_energy, resid = _fit(s, e, degree)
     b = _fit_slope(s, g, degree)
     reach = float(np.abs(s).max())
