@@ -90,11 +90,17 @@ def main(glasses: Path, work: Path, prefix: Path) -> dict:
             err = np.asarray(cols["lammps_rel_err"], float)
             free = np.asarray(cols["lammps_crossing_free"], bool)
             chk = np.isfinite(err)
+            spread = np.asarray(cols["lammps_fit_spread"], float)
+            tight = chk & free & (spread < 1e-6)
             summary["lammps_line_fits"] = {
                 "checked": int(chk.sum()), "crossing_free": int((chk & free).sum()),
                 "max_rel_err_b2_b3_b4": float(np.nanmax(err)) if chk.any() else None,
                 "median_rel_err": float(np.nanmedian(err)) if chk.any() else None,
-                "max_fit_spread": float(np.nanmax(cols["lammps_fit_spread"])) if chk.any() else None}
+                "fits_with_spread_below_1e-6": int(tight.sum()),
+                "max_rel_err_of_those": float(err[tight].max()) if tight.any() else None,
+                "worst": {k: float(np.asarray(cols[k])[np.nanargmax(err)]) for k in
+                          ("sample", "mode", "lammps_rel_err", "lammps_fit_spread", "lammps_amplitude")}
+                if chk.any() else None}
             dw = np.asarray(cols["has_second_well"], bool)
             summary["second_wells"] = {
                 "candidates": int(dw.sum()), "distinct_is": int(np.asarray(cols["is2_distinct"], bool)[dw].sum()),

@@ -309,6 +309,11 @@ def test_summary_counts_and_power_laws():
         assert 0 < f["boot_std"] < 0.5
         assert abs(f["gamma"] - gamma) < 4 * f["boot_std"]
     assert modes_needed(4.0) == 100 and modes_needed(3.0) == 64
+    lo, hi = s["B_fraction_95"]
+    assert lo < p < hi and hi - lo == pytest.approx(2 * 1.96 * s["B_fraction_err"], rel=0.05)
+    from glassmodes.expansion.ensemble import clopper_pearson
+
+    assert clopper_pearson(0, 100) == (0.0, pytest.approx(1 - 0.025 ** (1 / 100)))
     assert s["B_barriers_inside_paper_range"] == (cols["barrier"][nA:] >= 3.4e-9).sum()
 
 

@@ -9,7 +9,8 @@ renamed at the end.
 Statistics (:func:`summarize`):
 
 - counts of groups A and B with the binomial standard error of the B fraction,
-  ``sqrt(p (1 - p) / n)``;
+  ``sqrt(p (1 - p) / n)``, and its exact 95 % (Clopper-Pearson) interval, which stays informative
+  when no B mode is found;
 - group-A modes with a higher second well (``8/9 < beta^2 <= 1``; Kumar et al. found none);
 - range of the group-B barriers (paper: 3.4e-9 to 4.0e-4);
 - median frequencies of A and B (paper: omega_B about two orders of magnitude below omega_A);
@@ -40,7 +41,7 @@ CONVENTIONS = {
     "beta": "b3 / sqrt(3 b2 b4); group A: beta^2 <= 1, B: beta^2 > 1, '-': b4 <= 0 (unbounded)",
     "energies": "barrier = U(s_max), asymmetry = U(s_min2) (< 0: lower second well), second_depth = "
                 "barrier - asymmetry, barrier_cubic = (2/3) b2^3 / b3^2; measured from U(0) = 0",
-    "reference": "A. Kumar, I. Procaccia, M. Singh, Europhys. Lett. (2023), Eq. 4, 8, 12",
+    "reference": "A. Kumar, I. Procaccia, M. Singh, arXiv:2102.12368 (2021), Eq. 4, 8, 12",
 }
 UNITS = {
     "omega": "omega unit of the mode file", "pr": "1", "b2": "energy/(mass distance^2)",
@@ -190,6 +191,19 @@ def _json_default(o):
 
 # ---- statistics ---------------------------------------------------------------------------------
 
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a binomial fraction ``k / n``; for ``k = 0`` the upper end
+    is ``1 - (alpha/2)^(1/n)`` (the binomial standard error is 0 there and says nothing)."""
+    from scipy import stats
+
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    alpha = 1.0 - confidence
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lo, hi
+
+
 def modes_needed(gamma: float, separation: float = 1.0, sigmas: float = 2.0) -> int:
     """Modes needed so that ``sigmas`` standard errors of the ML exponent equal ``separation``."""
     g = gamma + 1.0
@@ -240,6 +254,7 @@ def summarize(columns: dict, n_samples: int | None = None, omega_hi: float | Non
     out = {"modes": n, "samples": int(n_samples if n_samples is not None else np.unique(sample).size),
            "A": nA, "B": nB, "unbounded": int((group == "-").sum()),
            "B_fraction": p, "B_fraction_err": float(np.sqrt(p * (1 - p) / nab)) if nab else float("nan"),
+           "B_fraction_95": list(clopper_pearson(nB, nab)),
            "paper": {"A": 278, "B": 125, "B_fraction": 125 / 403,
                      "B_fraction_err": float(np.sqrt((125 / 403) * (278 / 403) / 403)),
                      "B_barriers": [3.4e-9, 4.0e-4]},
@@ -353,4 +368,4 @@ def _save(fig, path):
 
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "CONVENTIONS", "UNITS", "ExpansionTableError", "concatenate",
-           "write_table", "read_table", "summarize", "power_law", "modes_needed", "save_plots"]
+           "write_table", "read_table", "summarize", "power_law", "modes_needed", "clopper_pearson", "save_plots"]
