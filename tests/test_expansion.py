@@ -346,3 +346,19 @@ def test_empty_selection_joins(samples):
     cols, infos = expand_samples([{"modes": s["modes"], "fc": s["fc"]} for s in samples], pr_max=0.27,
                                  omega_max=1e-9)
     assert len(cols["mode"]) == 0 and "beta" in cols and infos[0]["selection"]["selected"] == 0
+
+
+def test_data_file_in_place_of_fc(samples, tmp_path):
+    """FC may be the data file: the order-4 table is written on the fly, same numbers."""
+    from glassmodes.cli.main import main
+    from glassmodes.expansion.ensemble import read_table
+
+    s = samples[0]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["expand", str(s["modes"]), str(s["fc"]), "--quiet", "-o", str(a)]) == 0
+    assert main(["expand", str(s["modes"]), str(s["data"]), "--quiet", "-o", str(b)]) == 0
+    ca, _ = read_table(a)
+    cb, _ = read_table(b)
+    assert len(ca["mode"]) > 0 and np.array_equal(ca["mode"], cb["mode"])
+    for k in ("b2", "b3", "b4"):
+        assert np.allclose(ca[k], cb[k], rtol=1e-9, atol=0), k

@@ -1,12 +1,14 @@
 """Quartic expansion along quasi-localized modes: b2, b3, b4, beta, groups A/B (Kumar et al. 2021).
 
 Examples:
-  glassmodes expand modes.h5 F4 -o expansion.csv                       # one sample, PR < 0.27
+  glassmodes expand modes.h5 glass.data -o expansion.csv              # one sample, PR < 0.27
   glassmodes expand modes.h5 F4 --below-band --check-lammps glass.data -o expansion.h5 --plot figs
-  glassmodes expand m1.h5 F1 m2.h5 F2 m3.h5 F3 --np 2 -o ensemble.csv --plot figs   # samples over 2 ranks
+  glassmodes expand m1.h5 g1.data m2.h5 g2.data --np 2 -o ensemble.csv --plot figs   # samples over 2 ranks
 
 MODES FC are pairs: a mode file with eigenvectors (glassmodes modes) and the order-4 force
-constants of the same structure (LAMMPS: write_fc3 all F4 order 4). Each selected mode is expanded
+constants of the same structure (LAMMPS: write_fc3 all F4 order 4), or instead of FC the
+structure's LAMMPS data file (its .ff force field beside it): the order-4 table is then written to
+a temporary folder and removed at the end. Each selected mode is expanded
 as U(s) = b2 s^2/2 + b3 s^3/6 + b4 s^4/24 along its mass-weighted unit eigenvector, with the sign
 chosen so that b3 >= 0; beta = b3 / sqrt(3 b2 b4); group A: beta^2 <= 1, group B: beta^2 > 1.
 Selection: PR < --pr-max (default 0.27, Kumar et al.; every frequency, the paper's stated rule);
@@ -27,7 +29,7 @@ from pathlib import Path
 
 def add_arguments(parser) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, metavar="MODES FC",
-                        help="pairs: mode file, order-4 force-constant file (one pair per sample)")
+                        help="pairs: mode file, order-4 force-constant file or LAMMPS data file (one pair per sample)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="table to write (.csv or .h5)")
     parser.add_argument("--pr-max", type=float, default=0.27,
                         help="participation-ratio cut (default 0.27, Kumar et al.); 1 keeps every mode")

@@ -14,6 +14,22 @@ CHECK_COLUMNS = ("lammps_b2", "lammps_b3", "lammps_b4", "lammps_rel_err", "lammp
                  "is2_max_force", "is2_error")
 
 
+def write_fc4(data, output, forcefield=None, log=None):
+    """Write the order-4 pair table (``write_fc3 all OUTPUT order 4``) of a data file; returns ``output``.
+
+    The force field is read as ``glassmodes hessian`` reads it (the ``.ff`` file beside the data
+    file unless ``forcefield`` is given).
+    """
+    from glassmodes.expansion.lammps_check import open_structure
+
+    lmp = open_structure(data, forcefield, None, log)
+    try:
+        lmp.command(f"write_fc3 all {output} order 4")
+    finally:
+        lmp.close()
+    return output
+
+
 def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=None, pr_max=0.27, omega_max=None,
                   below_band=False, below_qvm=False, check_lines: int | None = None, relax: bool = True, max_displacement=0.01,
                   ftol: float = 1e-10, log=None) -> tuple[dict, dict]:
@@ -22,7 +38,9 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
     Parameters
     ----------
     modes_path, fc_path : path
-        Mode file (with eigenvectors) and order-4 force constants of the same structure.
+        Mode file (with eigenvectors) and order-4 force constants of the same structure; ``fc_path``
+        may instead be the structure's LAMMPS data file (the table is then written to a temporary
+        folder by :func:`write_fc4` and removed afterwards).
     data, forcefield : path, optional
         LAMMPS data file (and force-field file, default the ``.ff`` beside it) of that structure:
         line fits (:func:`glassmodes.expansion.lammps_check.line_fit`) for the ``check_lines``
@@ -35,11 +53,17 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
         Columns of :func:`expand_modes` plus ``sample`` and, with ``data``, the ``lammps_*`` and
         ``is2_*`` columns (NaN / "" where not checked); ``info``: selection and timings.
     """
+    import tempfile
+    from pathlib import Path
+
     from glassmodes.fc3 import read_fc3
+    from glassmodes.hessian_job import is_data_file
     from glassmodes.modes import ModeFile
 
     t0 = time.perf_counter()
-    with ModeFile(modes_path) as mf:
+    with ModeFile(modes_path) as mf, tempfile.TemporaryDirectory(prefix="glassmodes-fc4-") as tmp:
+        if is_data_file(Path(fc_path)):
+            fc_path = write_fc4(fc_path, Path(tmp) / "F4", forcefield=forcefield, log=log)
         res = expand_modes(mf, read_fc3(fc_path), pr_max=pr_max, omega_max=omega_max, below_band=below_band,
                            below_qvm=below_qvm)
         omega_unit = mf.omega_unit
@@ -121,4 +145,4 @@ def expand_samples(samples: list[dict], comm=None, progress=None, **options) -> 
     return concatenate([c for _, c, _ in mine]), [info for _, _, info in mine]
 
 
-__all__ = ["expand_sample", "expand_samples", "CHECK_COLUMNS"]
+__all__ = ["expand_sample", "expand_samples", "write_fc4", "CHECK_COLUMNS"]
