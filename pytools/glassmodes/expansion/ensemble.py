@@ -303,11 +303,7 @@ def save_plots(columns: dict, folder, omega_unit: str = "omega unit", prefix: st
             ax.hist(b, bins=bins, density=True, alpha=0.6, color=col, label=f"group {g} ({b.size})")
     ax.axvline(np.sqrt(8 / 9), color="grey", ls=":", lw=1, label=r"$\beta^2=8/9$")
     ax.axvline(1.0, color="k", ls="--", lw=1, label=r"$\beta=1$")
-    ax.set_xlabel(r"$\beta = b_3/\sqrt{3 b_2 b_4}$")
-    ax.set_ylabel(r"$P(\beta)$")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(_save(fig, folder / f"{prefix}p_beta.png"))
+    paths.append(_finish(fig, ax, r"$\beta = b_3/\sqrt{3 b_2 b_4}$", r"$P(\beta)$", folder / f"{prefix}p_beta.png"))
 
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     pos = omega[omega > 0]
@@ -329,12 +325,8 @@ def save_plots(columns: dict, folder, omega_unit: str = "omega unit", prefix: st
             ax.plot(centers, amp * centers ** expo, color=col, ls="--", lw=1, label=rf"$\omega^{expo}$")
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlabel(rf"$\omega$ [{omega_unit}]")
-    ax.set_ylabel(r"$D(\omega)$ [modes per sample per unit $\omega$]")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(_save(fig, folder / f"{prefix}dos_groups.png"))
+    paths.append(_finish(fig, ax, rf"$\omega$ [{omega_unit}]", r"$D(\omega)$ [modes per sample per unit $\omega$]",
+                         folder / f"{prefix}dos_groups.png", "no mode of group A or B"))
 
     bar = np.asarray(columns.get("barrier", []), dtype=float)
     asym = np.asarray(columns.get("asymmetry", []), dtype=float)
@@ -347,20 +339,22 @@ def save_plots(columns: dict, folder, omega_unit: str = "omega unit", prefix: st
     if ok.any():
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlabel(r"$|U(s_{\min,2})|$ (asymmetry) [energy]")
-    ax.set_ylabel(r"barrier $U(s_{\max})$ [energy]")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    else:
-        ax.text(0.5, 0.5, "no mode with a second well", transform=ax.transAxes, ha="center")
-    fig.tight_layout()
-    paths.append(_save(fig, folder / f"{prefix}barrier_asymmetry.png"))
+    paths.append(_finish(fig, ax, r"$|U(s_{\min,2})|$ (asymmetry) [energy]", r"barrier $U(s_{\max})$ [energy]",
+                         folder / f"{prefix}barrier_asymmetry.png", "no mode with a second well"))
     return paths
 
 
-def _save(fig, path):
+def _finish(fig, ax, xlabel, ylabel, path, empty_note=None):
+    """Label, legend (or a note when nothing was drawn), save atomically, close."""
     import matplotlib.pyplot as plt
 
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    if empty_note and not (ax.lines or ax.collections or ax.patches):
+        ax.text(0.5, 0.5, empty_note, transform=ax.transAxes, ha="center")
+    fig.tight_layout()
     with atomic_output(path, ".png") as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
