@@ -269,6 +269,19 @@ def test_cli_table_roundtrip_and_ranks(samples, tmp_path, capsys):
     c3, _ = read_table(mpi)
     for k in c1:
         assert np.array_equal(c1[k], c3[k], equal_nan=c1[k].dtype.kind == "f"), k
+    # with LAMMPS checks (one serial LAMMPS per sample on each rank) and FC given as data files
+    data_args = [str(p) for s in samples for p in (s["modes"], s["data"])]
+    check = ["--check-lammps", *(str(s["data"]) for s in samples), "--check-lines", "2", "--quiet"]
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert main(["expand", *data_args, *check, "-o", str(one)]) == 0
+    proc = subprocess.run([sys.executable, "-m", "glassmodes.cli.main", "expand", *data_args, *check, "--np", "2",
+                           "-o", str(two)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    c4, _ = read_table(one)
+    c5, meta = read_table(two)
+    assert np.isfinite(c4["lammps_rel_err"]).sum() == 4
+    for k in c4:
+        assert np.array_equal(c4[k], c5[k], equal_nan=c4[k].dtype.kind == "f"), k
 
 
 def test_cli_lammps_check(samples, tmp_path):
@@ -337,6 +350,25 @@ def test_selection_rules(samples):
     wq = omega_qvm_of(w, pr, 0.27)
     assert np.array_equal(qvm["columns"]["mode"], np.nonzero((pr < 0.27) & (w > 0) & (w < wq))[0])
     assert "phonon band" in below["selection"]["rule"] and "omega_QVM" in qvm["selection"]["rule"]
+
+
+def test_arbitrary_directions(samples):
+    """expand_directions on (rescaled) eigenvectors reproduces expand_modes; a random field works too."""
+    from glassmodes.expansion.coefficients import expand_directions, expand_modes
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.modes import ModeFile
+
+    s = samples[1]
+    fc = read_fc3(s["fc"])
+    with ModeFile(s["modes"]) as mf:
+        ref = expand_modes(mf, fc, indices=[0, 3, 7], pr_max=None)
+        vec = mf.vectors([0, 3, 7]) * np.array([2.0, -0.5, 3.0])
+    got = expand_directions(fc, vec)
+    for k in ("b2", "b3", "b4", "beta", "barrier", "pr"):
+        assert np.allclose(got["columns"][k], ref["columns"][k], rtol=1e-12, atol=0, equal_nan=True), k
+    assert np.allclose(got["directions"], ref["directions"], rtol=0, atol=1e-14)
+    rnd = expand_directions(fc, np.random.default_rng(0).normal(size=fc.ndof))
+    assert rnd["columns"]["b2"][0] > 0 and rnd["columns"]["b3"][0] >= 0
 
 
 def test_empty_selection_joins(samples):

@@ -14,7 +14,7 @@ CHECK_COLUMNS = ("lammps_b2", "lammps_b3", "lammps_b4", "lammps_rel_err", "lammp
                  "is2_max_force", "is2_error")
 
 
-def write_fc4(data, output, forcefield=None, log=None):
+def write_fc4(data, output, forcefield=None, log=None, comm=None):
     """Write the order-4 pair table (``write_fc3 all OUTPUT order 4``) of a data file; returns ``output``.
 
     The force field is read as ``glassmodes hessian`` reads it (the ``.ff`` file beside the data
@@ -22,7 +22,7 @@ def write_fc4(data, output, forcefield=None, log=None):
     """
     from glassmodes.expansion.lammps_check import open_structure
 
-    lmp = open_structure(data, forcefield, None, log)
+    lmp = open_structure(data, forcefield, comm, log)
     try:
         lmp.command(f"write_fc3 all {output} order 4")
     finally:
@@ -32,7 +32,7 @@ def write_fc4(data, output, forcefield=None, log=None):
 
 def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=None, pr_max=0.27, omega_max=None,
                   below_band=False, below_qvm=False, check_lines: int | None = None, relax: bool = True, max_displacement=0.01,
-                  ftol: float = 1e-10, log=None) -> tuple[dict, dict]:
+                  ftol: float = 1e-10, log=None, lammps_comm=None) -> tuple[dict, dict]:
     """Expand the selected modes of one sample; with ``data``, check them against LAMMPS.
 
     Parameters
@@ -46,6 +46,9 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
         line fits (:func:`glassmodes.expansion.lammps_check.line_fit`) for the ``check_lines``
         lowest-frequency selected modes (None: all) and every mode with a second well, and the
         relaxation from the second well (``relax``).
+    lammps_comm : mpi4py communicator, optional
+        Where the LAMMPS sessions run (None: serial, or MPI_COMM_WORLD under mpirun; a sample job
+        inside an MPI run over samples passes ``MPI.COMM_SELF``).
 
     Returns
     -------
@@ -63,7 +66,7 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
     t0 = time.perf_counter()
     with ModeFile(modes_path) as mf, tempfile.TemporaryDirectory(prefix="glassmodes-fc4-") as tmp:
         if is_data_file(Path(fc_path)):
-            fc_path = write_fc4(fc_path, Path(tmp) / "F4", forcefield=forcefield, log=log)
+            fc_path = write_fc4(fc_path, Path(tmp) / "F4", forcefield=forcefield, log=log, comm=lammps_comm)
         res = expand_modes(mf, read_fc3(fc_path), pr_max=pr_max, omega_max=omega_max, below_band=below_band,
                            below_qvm=below_qvm)
         omega_unit = mf.omega_unit
@@ -87,7 +90,7 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
     order = np.argsort(cols["omega"], kind="stable")
     lines = set(order[: (k if check_lines is None else check_lines)].tolist())
     lines |= set(np.nonzero(cols["has_second_well"])[0].tolist())
-    line = LammpsLine(functools.partial(open_structure, data, forcefield, None, log))
+    line = LammpsLine(functools.partial(open_structure, data, forcefield, lammps_comm, log))
     try:
         if line.natoms != natoms:
             raise ExpansionError(f"{data} has {line.natoms} atoms, the mode file {natoms}")
@@ -129,6 +132,10 @@ def expand_samples(samples: list[dict], comm=None, progress=None, **options) -> 
     from glassmodes.expansion.ensemble import concatenate
 
     rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
+    if comm is not None and "lammps_comm" not in options:
+        from mpi4py import MPI
+
+        options["lammps_comm"] = MPI.COMM_SELF      # one serial LAMMPS per sample job
     mine = []
     for i in range(rank, len(samples), size):
         s = samples[i]
