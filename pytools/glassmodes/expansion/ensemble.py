@@ -259,6 +259,8 @@ def summarize(columns: dict, n_samples: int | None = None, omega_hi: float | Non
                      "B_fraction_err": float(np.sqrt((125 / 403) * (278 / 403) / 403)),
                      "B_barriers": [3.4e-9, 4.0e-4]},
            "A_with_higher_second_well": int((isA & (beta ** 2 > 8 / 9)).sum()),
+           "beta_quantiles": ({q: float(np.nanquantile(beta, float(q))) for q in ("0.5", "0.9", "0.99", "1.0")}
+                              if np.isfinite(beta).any() else {}),
            "degenerate": int(np.asarray(c.get("degenerate", np.zeros(n, bool))).sum())}
     if nB:
         bar = np.asarray(c["barrier"], dtype=float)[isB]
