@@ -371,6 +371,16 @@ def test_arbitrary_directions(samples):
     assert rnd["columns"]["b2"][0] > 0 and rnd["columns"]["b3"][0] >= 0
 
 
+def test_position_mismatch_minimum_image():
+    from glassmodes.expansion.coefficients import position_mismatch
+
+    box = {"boxlo": [0, 0, -0.5], "boxhi": [10, 10, 0.5], "xy": 2.0, "periodicity": [1, 1, 1]}
+    x = np.array([[0.1, 0.2, 0.0], [5.0, 9.9, 0.0]])
+    shifted = x + np.array([[10.0, 0.0, 0.0], [-2.0, -10.0, 0.0]])   # whole box vectors (the second tilted)
+    assert position_mismatch(x, shifted, box, 2) < 1e-12
+    assert position_mismatch(x, x + [0.3, 0.0, 0.0], box, 2) == pytest.approx(0.3)
+
+
 def test_empty_selection_joins(samples):
     """A sample with no selected mode still gives a table with the same columns."""
     from glassmodes.expansion.driver import expand_samples

@@ -41,6 +41,23 @@ def _fc_for(fc):
     return fc if fc.mass_weighted else fc.with_mass_weighting(True)
 
 
+def position_mismatch(xa, xb, box: dict, dimension: int) -> float:
+    """Largest distance between two position sets of one box, minimum image in periodic directions.
+
+    ``xa, xb`` shape (N, >=d); ``box`` a sidecar box dict (``boxlo``, ``boxhi``, tilts,
+    ``periodicity``). Used to check that a mode file, a force-constant file and a data file describe
+    the same structure even when one of them wrapped atoms into the box.
+    """
+    from glassmodes.analysis.vdos import box_matrix
+
+    h = box_matrix(box, dimension)                  # rows: edge vectors
+    dx = np.asarray(xa, float)[:, :dimension] - np.asarray(xb, float)[:, :dimension]
+    frac = np.linalg.solve(h.T, dx.T).T
+    periodic = np.asarray(box.get("periodicity", [1, 1, 1]), dtype=bool)[:dimension]
+    frac[:, periodic] -= np.round(frac[:, periodic])
+    return float(np.linalg.norm(frac @ h, axis=1).max()) if len(dx) else 0.0
+
+
 def directional_derivatives(fc, directions, normalize: bool = True, hessian=None) -> dict:
     """``b2, b3, b4`` of the energy along each direction (module docs), no sign convention yet.
 
@@ -180,7 +197,7 @@ def expand_modes(mode_file, fc, indices=None, pr_max: float | None = 0.27, omega
         a, b = mf.atoms, fc.atoms
         if not np.array_equal(a["id"], b["id"]):
             raise ExpansionError(f"mode file {mf.path} and the force constants list different atom IDs")
-        dx = np.abs(np.asarray(a["x"], float) - np.asarray(b["x"], float)).max()
+        dx = position_mismatch(a["x"], b["x"], mf.box, mf.dimension)
         if dx > 1e-8:
             raise ExpansionError(f"mode file {mf.path} and the force constants are not the same structure "
                                  f"(positions differ by up to {dx:.3g})")
@@ -264,5 +281,5 @@ def _expand_columns(fc, vec, eigenvalues) -> dict:
             "b2_rel_diff": rel, "flipped": p.flipped}
 
 
-__all__ = ["ExpansionError", "DEGENERATE_RTOL", "directional_derivatives", "degenerate_flags", "qlm_selection",
+__all__ = ["ExpansionError", "DEGENERATE_RTOL", "position_mismatch", "directional_derivatives", "degenerate_flags", "qlm_selection",
            "phonon_band_edge", "expand_modes", "expand_directions"]

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from glassmodes.expansion.coefficients import ExpansionError, expand_modes
+from glassmodes.expansion.coefficients import ExpansionError, expand_modes, position_mismatch
 
 CHECK_COLUMNS = ("lammps_b2", "lammps_b3", "lammps_b4", "lammps_rel_err", "lammps_fit_spread", "lammps_amplitude",
                  "lammps_crossing_free", "is2_energy", "is2_distinct", "is2_max_displacement", "is2_overlap",
@@ -70,7 +70,7 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
         res = expand_modes(mf, read_fc3(fc_path), pr_max=pr_max, omega_max=omega_max, below_band=below_band,
                            below_qvm=below_qvm)
         omega_unit = mf.omega_unit
-        natoms, dim, x_modes = mf.natoms, mf.dimension, np.asarray(mf.atoms["x"], float)
+        natoms, dim, x_modes, box = mf.natoms, mf.dimension, np.asarray(mf.atoms["x"], float), mf.box
     cols = dict(res["columns"])
     k = len(cols["mode"])
     cols = {"sample": np.full(k, sample, dtype=np.int64), **cols}
@@ -94,7 +94,7 @@ def expand_sample(modes_path, fc_path, sample: int = 0, data=None, forcefield=No
     try:
         if line.natoms != natoms:
             raise ExpansionError(f"{data} has {line.natoms} atoms, the mode file {natoms}")
-        dx = np.abs(line.x0[:, :dim] - x_modes[:, :dim]).max()
+        dx = position_mismatch(line.x0, x_modes, box, dim)
         if dx > 1e-6:
             raise ExpansionError(f"{data} is not the structure of {modes_path} (positions differ by up to {dx:.3g})")
         for c in sorted(lines):
