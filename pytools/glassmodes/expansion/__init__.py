@@ -1,6 +1,6 @@
 """Quartic expansion of the energy along modes: b2, b3, b4, beta, groups A/B and double wells.
 
-Kumar, Procaccia and Singh (Europhys. Lett. 2023) expand the energy of a glass along each
+Kumar, Procaccia and Singh (arXiv:2102.12368, 2021) expand the energy of a glass along each
 quasi-localized harmonic mode to fourth order and split the modes into group A (single well, or a
 higher second well) and group B (a lower second well behind a shallow barrier).
 

@@ -1,8 +1,9 @@
 """Checks of a quartic profile against LAMMPS: energies along the line, relaxation from the second well.
 
-Line scan. The atoms are moved to ``x0 + s z_i / sqrt(m_i)`` (``z`` unit, mass weighted) for
-``2 K + 1`` equally spaced ``s`` in ``[-a, a]``, ``run 0`` gives the total energy, and a least-
-squares polynomial of degree ``degree`` (default 8) in ``s`` gives ``b_n = n! c_n``. The amplitude
+Line scan (Kumar, Procaccia, Singh 2021, Eq. 4 and 12 as an independent route). The atoms are moved to ``x0 + s z_i / sqrt(m_i)`` (``z`` unit, mass weighted) for
+``2 K + 1`` equally spaced ``s`` in ``[-a, a]``; ``run 0`` gives the total energy ``E(s)`` and the
+forces, hence the slope ``dE/ds = -F . u``. Least-squares polynomials of degree ``degree`` (default
+8) give ``b_n = n! c_n`` from the energies and ``b_n = (n-1)! c'_(n-1)`` from the slopes. The amplitude
 ``a`` is chosen from the largest particle displacement (``max_displacement``, distance units);
 the pair styles of Kumar et al. and Khomenko et al. are only C2 at the cutoff (phi''' jumps), so a
 pair entering or leaving the cutoff inside the scan spoils the fit: the number of pairs with a

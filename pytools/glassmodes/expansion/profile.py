@@ -1,4 +1,4 @@
-"""Closed forms of the quartic energy profile along one direction (Kumar, Procaccia, Singh 2023).
+"""Closed forms of the quartic energy profile along one direction (Kumar, Procaccia, Singh 2021).
 
 Along a unit direction ``Psi`` (mass-weighted) through a minimum, the energy to fourth order is
 
@@ -40,7 +40,7 @@ energy units.
 References
 ----------
 A. Kumar, I. Procaccia, M. Singh, "Density of quasi-localized modes in glasses: where are the
-two-level systems?", Europhys. Lett. (2023), Eq. 4, 8, 12 and the definition of beta.
+two-level systems?", arXiv:2102.12368 (2021), Eq. 4, 8, 12 and the definition of beta.
 """
 
 from __future__ import annotations
