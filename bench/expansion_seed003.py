@@ -64,17 +64,21 @@ def main(glasses: Path, work: Path, prefix: Path) -> dict:
         prep_t.append(s.pop("timing"))
         samples.append(s)
         print(f"{d.name}: ready {prep_t[-1]}", file=sys.stderr, flush=True)
-    prep_logs = []
+    prep_logs, params = [], None
     for d in datas:
         js = d.with_suffix(".json")
         if js.is_file():
-            prep_logs.append(json.loads(js.read_text()).get("cpu_time"))
+            meta = json.loads(js.read_text())
+            prep_logs.append(meta.get("cpu_time"))
+            params = params or meta.get("parameters")
     out = {"command": "python bench/expansion_seed003.py " + " ".join(sys.argv[1:]),
-           "glasses": f"glassmodes prepare seed003-2d --n 1000 --seed 1 --samples {len(datas)} --out {glasses}",
+           "glasses": f"glassmodes prepare seed003-2d --n 1000 --seed S --samples {len(datas)} --out {glasses} "
+                      "(S and any --set: see seeds and deck_parameters)",
            "samples": len(datas), "machine": f"{os.cpu_count()} cores shared (load {os.getloadavg()[0]:.1f} at the end)",
            "seconds_hessian_fc4": float(np.sum([t.get('lammps_s', 0) for t in prep_t])),
            "seconds_modes_dense": float(np.sum([t.get('modes_s', 0) for t in prep_t])),
-           "cpu_seconds_prepare_per_glass": prep_logs}
+           "cpu_seconds_prepare_per_glass": prep_logs, "deck_parameters": params,
+           "seeds": [int(d.stem.rsplit("-s", 1)[1]) for d in datas]}
     results = {}
     for name, opts in (("pr027", dict(pr_max=0.27, below_band=False, check_lines=2)),
                        ("pr027_below_band", dict(pr_max=0.27, below_band=True, check_lines=2)),
