@@ -8,14 +8,15 @@ Examples:
 MODES FC are pairs: a mode file with eigenvectors (glassmodes modes) and the order-4 force
 constants of the same structure (LAMMPS: write_fc3 all F4 order 4), or instead of FC the
 structure's LAMMPS data file (its .ff force field beside it): the order-4 table is then written to
-a temporary folder and removed at the end. Each selected mode is expanded
-as U(s) = b2 s^2/2 + b3 s^3/6 + b4 s^4/24 along its mass-weighted unit eigenvector, with the sign
+a temporary folder and removed at the end. Each selected mode is expanded as
+U(s) = b2 s^2/2 + b3 s^3/6 + b4 s^4/24 along its mass-weighted unit eigenvector, with the sign
 chosen so that b3 >= 0; beta = b3 / sqrt(3 b2 b4); group A: beta^2 <= 1, group B: beta^2 > 1.
 Selection: PR < --pr-max (default 0.27, Kumar et al.; every frequency, the paper's stated rule);
 --below-band: only modes below the lower edge of the first transverse phonon band (the paper's
 yield implies a low-frequency restriction it does not state; docs/expansion.md); --below-qvm:
-only modes below the sample's first mode with PR >= --pr-max (the QLM rule of glassmodes analyze). --check-lammps DATA (one data file per sample, force field from the .ff beside
-it) fits b2, b3, b4 to LAMMPS forces along each line and relaxes every double-well candidate from
+only modes below the sample's first mode with PR >= --pr-max (the QLM rule of glassmodes
+analyze). --check-lammps DATA (one data file per sample, force field from the .ff beside it)
+fits b2, b3, b4 to LAMMPS forces along each line and relaxes every double-well candidate from
 its second minimum. The summary (counts with binomial errors, barriers, power laws) is printed and
 stored in the table's metadata.
 """
@@ -42,8 +43,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--check-lammps", nargs="+", type=Path, metavar="DATA",
                         help="LAMMPS data file of each sample (same order): line fits and second-well relaxations")
     parser.add_argument("--check-lines", type=int, metavar="K",
-                        help="line fits for the K lowest selected modes per sample (default all) plus "
-                             "every double-well candidate")
+                        help="line fits for the K lowest selected modes per sample (default all; 0.5-3 s "
+                             "each at N = 1000) plus every double-well candidate")
     parser.add_argument("--max-displacement", type=float, default=0.01,
                         help="largest particle displacement of a line scan (distance; default 0.01)")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write P(beta), D_A/D_B and barrier plots here")
