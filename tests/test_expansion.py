@@ -205,10 +205,9 @@ def test_second_well_relaxation_mechanics(samples):
         back = relax_second_well(line, z, -0.05, 0.0)
         assert back.error == "" and not back.distinct and abs(back.energy) < 1e-9 and back.max_force <= 1e-10
         far = relax_second_well(line, z, -6.0, 0.0)
-        if far.error:            # a violent push may lose atoms: flagged, the session is replaced
-            assert np.isnan(far.energy)
-        else:
-            assert far.distinct and far.max_displacement > 1e-3 and abs(far.energy) > 1e-9
+        # measured: another minimum 0.617 higher, largest particle displacement 1.29, overlap 0.65
+        assert far.error == "" and far.distinct and far.max_displacement > 0.1 and far.energy > 1e-3
+        assert far.max_force <= 1e-10 and 0 < far.overlap < 1
         assert line.energy_at(np.zeros((line.natoms, 3)))[0] == pytest.approx(line.e0, rel=1e-13)
     finally:
         line.close()
