@@ -208,6 +208,11 @@ def test_second_well_relaxation_mechanics(samples):
         # measured: another minimum 0.617 higher, largest particle displacement 1.29, overlap 0.65
         assert far.error == "" and far.distinct and far.max_displacement > 0.1 and far.energy > 1e-3
         assert far.max_force <= 1e-10 and 0 < far.overlap < 1
+        # a violent push loses atoms: flagged (NaN numbers, the reason), the session is replaced
+        lost = relax_second_well(line, z, -40.0, 0.0)
+        assert "Lost atoms" in lost.error and np.isnan(lost.energy) and not lost.distinct
+        again = relax_second_well(line, z, -6.0, 0.0)
+        assert again == far
         assert line.energy_at(np.zeros((line.natoms, 3)))[0] == pytest.approx(line.e0, rel=1e-13)
     finally:
         line.close()
