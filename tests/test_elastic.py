@@ -142,3 +142,36 @@ def test_dipoles_modes_vs_cg_and_addforce(glass):
     eps = 1e-4
     u = dipole_displacement(glass.lmp, i, j, eps=eps, ftol=1e-13 if glass.dim == 2 else 1e-12, maxiter=50000)
     assert rel(u, eps * cg.z[:, k]) < 1e-6
+
+
+def test_cli_elastic_and_dipoles(glass, tmp_path, capsys):
+    """The CLI reproduces the library (CG and modes routes); bad input gives `glassmodes CMD: error: ...`."""
+    import json
+
+    from glassmodes.cli.main import main
+    from glassmodes.modes import write_modes
+
+    if glass.dim == 3:
+        pytest.skip("the 2D system covers the CLI")
+    modes = tmp_path / "modes.h5"
+    write_modes(modes, glass.modes)
+    assert main([ "elastic", str(glass.path), "-o", str(tmp_path / "cg.json"), "--plot", str(tmp_path / "p")]) == 0
+    assert main(["elastic", str(glass.path), "--modes", str(modes), "-o", str(tmp_path / "m.json")]) == 0
+    cg = json.loads((tmp_path / "cg.json").read_text())
+    md = json.loads((tmp_path / "m.json").read_text())
+    ref = relaxed_elastic(glass.terms, glass.cg())
+    assert rel(cg["C"], ref.C) < 1e-12 and rel(md["C"], ref.C) < 1e-8
+    assert cg["units"] == "lj" and (tmp_path / "p" / "elastic_tensors.png").is_file()
+    assert main(["dipoles", str(glass.path), "--pairs", "4", "-o", str(tmp_path / "d.json"), "--csv",
+                 str(tmp_path / "d.csv"), "--export", str(tmp_path / "z.dump")]) == 0
+    d = json.loads((tmp_path / "d.json").read_text())
+    assert d["npairs"] == 4 and len((tmp_path / "d.csv").read_text().splitlines()) == 6
+    assert (tmp_path / "z.dump").read_text().count("ITEM: TIMESTEP") == 4
+    # a mode file of other atoms is refused with the reason, nothing written
+    other = glass.modes.atoms.copy()
+    other["id"] += 1000
+    import dataclasses
+    write_modes(tmp_path / "other.h5", dataclasses.replace(glass.modes, atoms=other))
+    capsys.readouterr()
+    assert main(["elastic", str(glass.path), "--modes", str(tmp_path / "other.h5"), "-o", str(tmp_path / "x.json")]) == 2
+    assert "glassmodes elastic: error:" in capsys.readouterr().err and not (tmp_path / "x.json").exists()

@@ -33,6 +33,8 @@ SUBCOMMANDS = {
     "lifetimes": "lifetimes",
     "md-lifetimes": "md_lifetimes",
     "conductivity": "conductivity",
+    "elastic": "elastic",
+    "dipoles": "dipoles",
 }
 
 

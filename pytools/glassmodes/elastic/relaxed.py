@@ -50,8 +50,10 @@ class SolveInfo:
     notes: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
+        res = np.asarray(self.residuals, dtype=float)
+        finite = res[np.isfinite(res)]
         return {"method": self.method, "iterations_max": int(np.max(self.iterations, initial=0)),
-                "residual_max": float(np.max(self.residuals, initial=0.0)), "seconds": self.seconds,
+                "residual_max": float(finite.max()) if finite.size else None, "seconds": self.seconds,
                 **self.notes}
 
 

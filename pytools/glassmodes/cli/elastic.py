@@ -1,0 +1,139 @@
+"""Relaxed (athermal) elastic tensor of a minimized glass: C, B, G, K with the non-affine term.
+
+C_IJ = C^B_IJ - Xi_I . H^+ . Xi_J / V (Kapteijns, PhD thesis, Eq. 5.6; Lutsko 1989), with the
+affine terms (stress, Born term C^B, mixed term Xi) read from the pair blocks of a Hessian file
+(pair potentials; `write_hessian all H`, plain or mass-weighted), and H^+ applied by block-Jacobi
+CG on the Hessian (default, --cg) or from a complete mode file (--modes M). A LAMMPS data file
+with its .ff (glassmodes prepare) is first run through write_hessian (serial, temporary files).
+
+Examples:
+  glassmodes prepare thesis-ipl10-2d --n 400 --seed 1 --out el --set T_liquid=2.0 --set rate=0
+  glassmodes elastic el/thesis-ipl10-2d-N400-s1.data -o el/elastic.json --plot el/plots
+  glassmodes hessian el/thesis-ipl10-2d-N400-s1.data -o el/H
+  glassmodes modes el/H --backend dense -o el/modes.h5
+  glassmodes elastic el/H --modes el/modes.h5 -o el/elastic-modes.json
+
+Output (JSON, written atomically): C, B (Wallace stress-strain tensor), the Born and non-affine
+parts, the stress, the moduli (G_thesis = C_xyxy + sigma_yy, isotropic averages of C and B, bulk
+modulus K, pressure P), the solver's iterations and residuals; units energy/distance^d of the
+LAMMPS unit style (LJ: epsilon/sigma^d; metal: eV/A^3). Conventions: docs/elasticity.md.
+Refused: a largest net force above --max-force (not a minimum), a negative eigenvalue (the modes
+route names the mode; CG reports non-positive curvature), a Hessian of a group other than all,
+a mode file of other atoms, a many-body potential (Hessian blocks not of pair form).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("source", help="Hessian file (write_hessian all H) or LAMMPS data file with its .ff")
+    solver = parser.add_mutually_exclusive_group()
+    solver.add_argument("--modes", metavar="M", help="complete mode file of the same Hessian (all modes, vectors)")
+    solver.add_argument("--cg", action="store_true", help="block-Jacobi CG on the Hessian (the default)")
+    parser.add_argument("--rtol", type=float, default=1e-10, help="CG relative residual (default 1e-10)")
+    parser.add_argument("--max-force", type=float, default=1e-8,
+                        help="refuse when the largest net force exceeds this (force units; default 1e-8)")
+    parser.add_argument("-o", "--output", required=True, help="JSON file to write")
+    parser.add_argument("--plot", metavar="DIR", default=None, help="write PNG figures of C, C^B and the "
+                        "non-affine term to DIR")
+
+
+def load_hessian(source: str, workdir: Path):
+    """A Hessian from a Hessian file, or computed from a data file (serial write_hessian, mass no)."""
+    from glassmodes.hessian_job import HessianJob, is_data_file, write_hessian_job
+    from glassmodes.io.hessian import read_hessian
+
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if is_data_file(path):
+        out = workdir / "H"
+        write_hessian_job(HessianJob(source=path, output=out, keywords={"mass": "no"}))
+        return read_hessian(out)
+    return read_hessian(path)
+
+
+def make_solver(hessian, modes_path: str | None, rtol: float):
+    """ModeSolver from a mode file of the same atoms, or a CGSolver on the plain Hessian."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from glassmodes.elastic import CGSolver, ElasticError, ModeSolver
+
+    if modes_path:
+        from glassmodes.modes import read_modes
+
+        m = read_modes(modes_path)
+        if m.atoms is None or m.atoms.size != hessian.natoms or not np.array_equal(m.atoms["id"], hessian.atoms["id"]):
+            raise ElasticError(f"{modes_path}: its atoms (IDs) are not the Hessian's: not the same system")
+        if m.dimension != hessian.dimension:
+            raise ElasticError(f"{modes_path}: dimension {m.dimension}, the Hessian's is {hessian.dimension}")
+        if not np.allclose(m.atoms["x"], hessian.atoms["x"], rtol=0, atol=1e-8):
+            raise ElasticError(f"{modes_path}: atom positions differ from the Hessian's: not the same configuration")
+        return ModeSolver.from_modes(m, source=str(modes_path))
+    H = hessian.matrix
+    if hessian.mass_weighted:
+        s = np.sqrt(np.repeat(np.asarray(hessian.atoms["mass"], dtype=float), hessian.dimension))
+        H = sp.diags(s) @ H @ sp.diags(s)
+    return CGSolver(H, hessian.dimension, rtol=rtol, atom_ids=hessian.atoms["id"])
+
+
+def plot_tensors(result, folder: Path) -> list:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = list(result.voigt)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for ax, (name, m) in zip(axes, (("relaxed C", result.C), ("Born C^B", result.born),
+                                    ("non-affine (1/V) Xi.H^+.Xi", result.nonaffine))):
+        lim = float(np.max(np.abs(m))) or 1.0
+        im = ax.imshow(m, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+        for (i, j), v in np.ndenumerate(m):
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7)
+        ax.set_title(name)
+        fig.colorbar(im, ax=ax, label=f"energy/distance^{result.dim} [{result.units}]")
+    mo = result.moduli
+    fig.suptitle(f"N = {result.meta.get('natoms')}, G_thesis = {mo['G_thesis']:.4g}, G_iso(B) = {mo['G_iso_B']:.4g}, "
+                 f"K = {mo['K']:.4g}, P = {mo['P']:.4g}")
+    fig.tight_layout()
+    out = folder / "elastic_tensors.png"
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return [out]
+
+
+def run(args) -> int:
+    from glassmodes.elastic import relaxed_elastic, terms_from_hessian
+    from glassmodes.io.atomic import atomic_output
+
+    with tempfile.TemporaryDirectory() as tmp:
+        h = load_hessian(args.source, Path(tmp))
+    terms = terms_from_hessian(h)
+    solver = make_solver(h, args.modes, args.rtol)
+    res = relaxed_elastic(terms, solver, max_force=args.max_force)
+    out = res.to_dict()
+    out["source"] = str(args.source)
+    out["modes"] = args.modes
+    with atomic_output(args.output) as t:
+        Path(t).write_text(json.dumps(out, indent=1))
+    mo = res.moduli
+    s = res.solve.summary()
+    print(f"{args.source}: N = {h.natoms}, {h.dimension}D; G_thesis (C_xyxy + sigma_yy) = {mo['G_thesis']:.6g}, "
+          f"G_iso(C) = {mo['G_iso_C']:.6g}, G_iso(B) = {mo['G_iso_B']:.6g}, K = {mo['K']:.6g}, P = {mo['P']:.6g} "
+          f"[{res.units} units]; " + (f"cg: {s['iterations_max']} iterations, residual {s['residual_max']:.2e}"
+                                      if s["method"] == "cg" else f"modes: {s['nmodes']} modes")
+          + f" -> {args.output}")
+    if args.plot:
+        for p in plot_tensors(res, Path(args.plot)):
+            print(f"plot -> {p}")
+    return 0
