@@ -175,3 +175,51 @@ def test_cli_elastic_and_dipoles(glass, tmp_path, capsys):
     capsys.readouterr()
     assert main(["elastic", str(glass.path), "--modes", str(tmp_path / "other.h5"), "-o", str(tmp_path / "x.json")]) == 2
     assert "glassmodes elastic: error:" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
+
+
+def test_disorder_parameter_and_tail():
+    """gamma = N var/mean^2 with a bootstrap interval covering the truth; tail exponent -7/2 recovered."""
+    from glassmodes.elastic.ensemble import disorder_parameter, left_tail
+
+    rng = np.random.default_rng(7)
+    truth = 1000 * 0.4 ** 2 / 10.0 ** 2
+    # coverage of the 95 % percentile-bootstrap interval over 100 independent ensembles of 100 samples
+    hits = [(lambda r: r["gamma_ci"][0] < truth < r["gamma_ci"][1])(
+        disorder_parameter(rng.normal(10.0, 0.4, 100), natoms=1000, n_bootstrap=300, seed=k)) for k in range(100)]
+    assert 0.85 <= np.mean(hits) <= 0.99
+    # left tail: a narrow bulk (99 %) plus 1 % of samples with <mu> - mu ~ x^-7/2 (Pareto, shape 5/2, x >= 1);
+    # the bulk shifts <mu> by only ~0.02, so the measured slope is the tail's
+    n = 200000
+    x = np.where(rng.random(n) < 0.01, 1 + rng.pareto(2.5, n), 0.0)
+    mu = 10.0 + 0.01 * rng.normal(size=n) - x
+    tail = left_tail(mu, bins=10)
+    assert abs(tail["slope"] + 3.5) < 0.3
+    assert disorder_parameter(mu[:5000], natoms=100, n_bootstrap=200)["skewness"] < 0
+
+
+def test_spectral_lines_vs_elastic_constants(tmp_path, plugin):
+    """Line centre of the first transverse shell = c_T k from the relaxed moduli (2%); weights complete;
+    the Lorentzian fit recovers a synthetic line."""
+    from glassmodes.elastic.attenuation import lorentzian_fit, rayleigh_analysis, spectral_lines
+
+    w = np.linspace(0.01, 10, 20000)
+    wt = 1 / ((w - 3) ** 2 + 0.25 ** 2)
+    c, g = lorentzian_fit(w, wt)
+    assert abs(c - 3) < 1e-3 and abs(g - 0.5) < 1e-3
+    g2 = Glass(tmp_path, 2, 400)
+    try:
+        r = relaxed_elastic(g2.terms, g2.cg())
+        h = g2.hessian
+        lines = spectral_lines(g2.modes.omega, g2.modes.vectors, h.positions(), h.atoms["mass"], h.meta["box"],
+                               shells=(1, 2, 4, 5, 8))
+        assert all(abs(l.captured - 1) < 1e-3 for l in lines)
+        rho = float(h.atoms["mass"].sum() / g2.terms.volume)
+        t, s = voigt_to_tensor(r.C, 2), r.stress
+        ct = np.sqrt((t[0, 1, 0, 1] + 0.5 * (s[0, 0] + s[1, 1])) / rho)
+        # the static (relaxed) frequency of the longest wave vs c_T k: 1.6 % measured at k = 0.34 (dispersion)
+        assert abs(lines[0].omega_static / (ct * lines[0].k) - 1) < 0.03
+        assert abs(lines[0].omega_center - ct * lines[0].k) < 0.5 * lines[0].gamma
+        ra = rayleigh_analysis(lines, 2)
+        assert ra["n_resolved"] == sum(l.resolved for l in lines) and not lines[0].resolved
+    finally:
+        g2.lmp.close()

@@ -112,6 +112,10 @@ class SpectralLine:
         Plane waves averaged.
     captured : float
         Sum of the raw weights over the stored modes (1 when the set is complete).
+    omega_static : float
+        ``(sum_l w_l / omega_l^2)^-1/2``: the frequency of the wave's relaxed static stiffness
+        ``<k,p|D^+|k,p>^-1``, which tends to ``c_T k`` (relaxed moduli) as k -> 0 whether or not
+        the line is resolved.
     """
 
     shell: int
@@ -122,6 +126,7 @@ class SpectralLine:
     resolved: bool
     nwaves: int
     captured: float
+    omega_static: float
 
 
 def spectral_lines(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray, masses: np.ndarray, box: dict,
@@ -159,7 +164,8 @@ def spectral_lines(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray
         n_line = gamma * g
         lines.append(SpectralLine(shell=int(s), k=float(np.mean(np.linalg.norm(ks, axis=1))), omega_center=centre,
                                   gamma=gamma, n_line=float(n_line), resolved=bool(n_line >= min_modes),
-                                  nwaves=int(W.shape[1]), captured=captured))
+                                  nwaves=int(W.shape[1]), captured=captured,
+                                  omega_static=float(np.sum(raw / captured / om ** 2) ** -0.5)))
     return lines
 
 
