@@ -12,10 +12,12 @@ Examples:
   glassmodes hessian el/thesis-ipl10-2d-N400-s1.data -o el/H
   glassmodes modes el/H --backend dense -o el/modes.h5
   glassmodes elastic el/H --modes el/modes.h5 -o el/elastic-modes.json
+  glassmodes elastic el/H --modes el/modes.h5 --lines 1 2 4 5 8 -o el/lines.json --plot el/plots
 
 Output (JSON, written atomically): C, B (Wallace stress-strain tensor), the Born and non-affine
 parts, the stress, the moduli (G_thesis = C_xyxy + sigma_yy, isotropic averages of C and B, bulk
-modulus K, pressure P), the solver's iterations and residuals; units energy/distance^d of the
+modulus K, pressure P), the solver's iterations and residuals; with --lines the transverse
+spectral lines (docs/elasticity.md, Attenuation) reduced by omega0 = c_s/a0; units energy/distance^d of the
 LAMMPS unit style (LJ: epsilon/sigma^d; metal: eV/A^3). Conventions: docs/elasticity.md.
 Refused: a largest net force above --max-force (not a minimum), a negative eigenvalue (the modes
 route names the mode; CG reports non-positive curvature), a Hessian of a group other than all,
@@ -39,7 +41,12 @@ def add_arguments(parser) -> None:
                         help="refuse when the largest net force exceeds this (force units; default 1e-8)")
     parser.add_argument("-o", "--output", required=True, help="JSON file to write")
     parser.add_argument("--plot", metavar="DIR", default=None, help="write PNG figures of C, C^B and the "
-                        "non-affine term to DIR")
+                        "non-affine term (and with --lines, Gamma(omega)) to DIR")
+    parser.add_argument("--lines", type=int, nargs="+", metavar="S", default=None,
+                        help="with --modes: transverse spectral lines of the shells |n|^2 = S (e.g. 1 2 4 5 8): "
+                             "centre, width Gamma (energy decay rate), line-resolution test, Rayleigh fit")
+    parser.add_argument("--min-modes", type=float, default=10.0,
+                        help="a line is resolved when it holds Gamma g(Omega) >= this many modes (default 10)")
 
 
 def load_hessian(source: str, workdir: Path):
@@ -112,6 +119,62 @@ def plot_tensors(result, folder: Path) -> list:
     return [out]
 
 
+def attenuation(hessian, modes_path: str, result, shells, min_modes: float) -> dict:
+    """Spectral lines of a complete mode file, reduced with omega0 = c_s/a0 (c_s = sqrt(G_thesis/rho))."""
+    import numpy as np
+
+    from glassmodes.elastic.attenuation import rayleigh_analysis, spectral_lines
+    from glassmodes.modes import read_modes
+
+    m = read_modes(modes_path)
+    lines = spectral_lines(m.omega, m.vectors, hessian.positions(), hessian.atoms["mass"], hessian.meta["box"],
+                           shells=shells, min_modes=min_modes)
+    n, d = hessian.natoms, hessian.dimension
+    rho = float(np.sum(hessian.atoms["mass"]) / result.volume)
+    a0 = (result.volume / n) ** (1.0 / d)
+    cs = float(np.sqrt(result.moduli["G_thesis"] / rho))
+    omega0 = cs / a0
+    return {"lines": [vars(l) for l in lines], "rayleigh": rayleigh_analysis(lines, d, omega0=omega0),
+            "omega0": omega0, "c_s": cs, "a0": a0, "rho": rho, "omega_unit": m.omega_unit,
+            "convention": "Lorentzian FWHM in omega = energy decay rate (docs/lifetimes.md)",
+            "min_modes": min_modes}
+
+
+def plot_attenuation(att: dict, dim: int, folder: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    w0 = att["omega0"]
+    om = np.array([l["omega_center"] for l in att["lines"]]) / w0
+    ga = np.array([l["gamma"] for l in att["lines"]]) / w0
+    ok = np.array([l["resolved"] for l in att["lines"]], dtype=bool)
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    ax.loglog(om[ok], ga[ok], "o", label=f"resolved (>= {att['min_modes']:g} modes in the line)")
+    ax.loglog(om[~ok], ga[~ok], "x", color="gray", label="unresolved (a few spikes)")
+    if ok.any():
+        x = np.geomspace(om.min(), om.max(), 50)
+        ref = np.median(ga[ok] / om[ok] ** (dim + 1))
+        ax.loglog(x, ref * x ** (dim + 1), "k--", lw=0.8, label=f"omega^{dim + 1} guide")
+    x = np.geomspace(om.min(), om.max(), 50)
+    ax.loglog(x, x / np.pi, ":", color="C3", lw=0.8, label="Ioffe-Regel pi Gamma = omega")
+    ra = att["rayleigh"]
+    if ra["slope"] is not None:
+        ax.set_title(f"slope {ra['slope']:.2f} over {ra['n_resolved']} lines, "
+                     f"omega/omega0 {ra['range'][0] / w0:.3g}-{ra['range'][1] / w0:.3g}", fontsize=9)
+    ax.set_xlabel("omega / omega0   (omega0 = c_s / a0)")
+    ax.set_ylabel("Gamma / omega0   (energy decay rate)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    out = folder / "attenuation.png"
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
 def run(args) -> int:
     from glassmodes.elastic import relaxed_elastic, terms_from_hessian
     from glassmodes.io.atomic import atomic_output
@@ -124,6 +187,12 @@ def run(args) -> int:
     out = res.to_dict()
     out["source"] = str(args.source)
     out["modes"] = args.modes
+    att = None
+    if args.lines:
+        if not args.modes:
+            raise ValueError("--lines needs --modes M (a complete mode file with eigenvectors)")
+        att = attenuation(h, args.modes, res, args.lines, args.min_modes)
+        out["attenuation"] = att
     with atomic_output(args.output) as t:
         Path(t).write_text(json.dumps(out, indent=1))
     mo = res.moduli
@@ -134,6 +203,9 @@ def run(args) -> int:
                                       if s["method"] == "cg" else f"modes: {s['nmodes']} modes")
           + f" -> {args.output}")
     if args.plot:
-        for p in plot_tensors(res, Path(args.plot)):
+        plots = plot_tensors(res, Path(args.plot))
+        if att is not None:
+            plots.append(plot_attenuation(att, h.dimension, Path(args.plot)))
+        for p in plots:
             print(f"plot -> {p}")
     return 0
