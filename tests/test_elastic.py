@@ -223,3 +223,43 @@ def test_spectral_lines_vs_elastic_constants(tmp_path, plugin):
         assert ra["n_resolved"] == sum(l.resolved for l in lines) and not lines[0].resolved
     finally:
         g2.lmp.close()
+
+
+def test_lammps_route_rank_invariance(glass, tmp_path, mpirun):
+    """The LAMMPS finite-difference route on 1, 2 and 4 ranks (the data file of the 2D glass)."""
+    from pathlib import Path
+
+    if glass.dim == 3:
+        pytest.skip("2D covers the rank test")
+    data = tmp_path / "g.data"
+    glass.lmp.command(f"write_data {data} nocoeff")
+    script = Path(__file__).resolve().parent / "mpi_scripts" / "elastic_fd_ranks.py"
+    res = {}
+    for n in (1, 2, 4):
+        mpirun(n, script, data, 2, tmp_path / f"r{n}.npz")
+        res[n] = np.load(tmp_path / f"r{n}.npz")
+    for n in (2, 4):
+        assert rel(res[n]["stress"], res[1]["stress"]) < 1e-12 and rel(res[n]["born"], res[1]["born"]) < 1e-9
+        assert rel(res[n]["xi"], res[1]["xi"]) < 1e-7 and rel(res[n]["C"], res[1]["C"]) < 1e-7
+    assert rel(res[1]["C"], relaxed_elastic(glass.terms, glass.cg()).C) < 1e-6
+
+
+def test_many_body_route(tmp_path, plugin):
+    """Stillinger-Weber silicon (three-body): the Hessian-block route refuses; LAMMPS FD terms + CG on
+    write_hessian's matrix give the relaxed C of deformation + minimization (1e-6); C^B symmetric."""
+    from systems import sw_silicon
+
+    lmp = open_lammps()
+    try:
+        run(lmp, sw_silicon(cells=2))
+        lmp.command(f"write_hessian all {tmp_path / 'H'} mass no")
+        h = read_hessian(tmp_path / "H")
+        with pytest.raises(ElasticError, match="many-body"):
+            terms_from_hessian(h)
+        t = terms_from_lammps(lmp)
+        assert np.max(np.abs(t.born - t.born.T)) < 1e-6 * np.max(np.abs(t.born))
+        r = relaxed_elastic(t, CGSolver(h.matrix, 3), max_force=1e-8)
+        lm = relaxed_from_lammps(lmp, ftol=1e-10)
+        assert rel(r.C, lm["C"]) < 1e-6
+    finally:
+        lmp.close()
