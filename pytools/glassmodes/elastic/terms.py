@@ -149,13 +149,13 @@ def check_terms(terms) -> None:
 
 
 def box_matrix(box: dict, dim: int) -> np.ndarray:
-    """Columns = the periodic box vectors (upper-triangular LAMMPS cell), shape=(d, d)."""
-    lo, hi = np.asarray(box["boxlo"], dtype=float), np.asarray(box["boxhi"], dtype=float)
-    h = np.diag(hi - lo)
-    h[0, 1] = float(box.get("xy", 0.0))
-    h[0, 2] = float(box.get("xz", 0.0))
-    h[1, 2] = float(box.get("yz", 0.0))
-    return h[:dim, :dim]
+    """Columns = the periodic box vectors (upper-triangular LAMMPS cell), shape=(d, d).
+
+    The transpose of :func:`glassmodes.analysis.vdos.box_matrix` (edge vectors as rows).
+    """
+    from glassmodes.analysis.vdos import box_matrix as edge_rows
+
+    return edge_rows(box, dim).T
 
 
 def box_volume(box: dict, dim: int) -> float:
