@@ -4,12 +4,14 @@
 #include "lammpsplugin_abi.h"
 
 #include "compute_mode_energy.h"
+#include "fix_elastic_write.h"
 #include "fix_fc3_write.h"
 #include "fix_hessian_write.h"
 #include "fix_swap_diameter.h"
 #include "pair_ipl_smooth.h"
 #include "pair_ipl_smooth_poly.h"
 #include "pair_lj_smooth_glass.h"
+#include "write_elastic.h"
 #include "write_fc3.h"
 #include "write_hessian.h"
 
@@ -35,6 +37,16 @@ static Fix *fix_fc3_write_creator(LAMMPS *lmp, int narg, char **arg)
 static Fix *fix_hessian_write_creator(LAMMPS *lmp, int narg, char **arg)
 {
   return new FixHessianWrite(lmp, narg, arg);
+}
+
+static Command *write_elastic_creator(LAMMPS *lmp)
+{
+  return new WriteElastic(lmp);
+}
+
+static Fix *fix_elastic_write_creator(LAMMPS *lmp, int narg, char **arg)
+{
+  return new FixElasticWrite(lmp, narg, arg);
 }
 
 static Fix *fix_swap_diameter_creator(LAMMPS *lmp, int narg, char **arg)
@@ -82,6 +94,10 @@ const StyleEntry STYLES[] = {
      (void *) &write_fc3_creator},
     {"fix", "fc3/write", "third-order force constants every N steps", true,
      (void *) &fix_fc3_write_creator},
+    {"command", "write_elastic", "stress, Born tensor and Xi = d2U/dx de of the system", false,
+     (void *) &write_elastic_creator},
+    {"fix", "elastic/write", "stress, Born tensor and Xi every N steps", true,
+     (void *) &fix_elastic_write_creator},
     {"fix", "swap/diameter", "swap Monte Carlo of per-atom diameters (polydisperse models)", true,
      (void *) &fix_swap_diameter_creator},
     {"compute", "mode/energy", "energies of harmonic eigenmodes (projection on a mode file)", true,
