@@ -57,7 +57,7 @@ def measure(lmp, folder: Path) -> dict:
     dm = dipole_response(ModeSolver.from_modes(m), pairs, h.natoms, sel)
     eps = 1e-4
     u = dipole_displacement(lmp, int(h.atoms["id"][dc.i[0]]), int(h.atoms["id"][dc.j[0]]), eps=eps,
-                            ftol=1e-13 if d == 2 else 1e-12, maxiter=50000)
+                            ftol=1e-12, maxiter=50000)
     return {"natoms": h.natoms, "dim": d, "pair_style": h.meta.get("pair_style"),
             "stress_blocks_vs_fd": rel(th.stress, tl.stress), "born_blocks_vs_fd": rel(th.born, tl.born),
             "xi_blocks_vs_fd": rel(th.xi, tl.xi), "C_modes_vs_cg": rel(r_md.C, r_cg.C),

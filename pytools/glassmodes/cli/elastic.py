@@ -1,10 +1,12 @@
 """Relaxed (athermal) elastic tensor of a minimized glass: C, B, G, K with the non-affine term.
 
 C_IJ = C^B_IJ - Xi_I . H^+ . Xi_J / V (Kapteijns, PhD thesis, Eq. 5.6; Lutsko 1989), with the
-affine terms (stress, Born term C^B, mixed term Xi) read from the pair blocks of a Hessian file
-(pair potentials; `write_hessian all H`, plain or mass-weighted), and H^+ applied by block-Jacobi
-CG on the Hessian (default, --cg) or from a complete mode file (--modes M). A LAMMPS data file
-with its .ff (glassmodes prepare) is first run through write_hessian (serial, temporary files).
+affine terms (stress, Born term C^B, mixed term Xi) from the plugin's elastic-terms file
+(`write_elastic all E`, any potential; then the Hessian H of the same configuration as second
+file) or read from the pair blocks of a Hessian file (pair potentials; `write_hessian all H`,
+plain or mass-weighted), and H^+ applied by block-Jacobi CG on the Hessian (default, --cg) or
+from a complete mode file (--modes M). A LAMMPS data file with its .ff (glassmodes prepare) is
+first run through write_hessian (serial, temporary files).
 
 Examples:
   glassmodes prepare thesis-ipl10-2d --n 400 --seed 1 --out el --set T_liquid=2.0 --set rate=0
@@ -12,6 +14,7 @@ Examples:
   glassmodes hessian el/thesis-ipl10-2d-N400-s1.data -o el/H
   glassmodes modes el/H --backend dense -o el/modes.h5
   glassmodes elastic el/H --modes el/modes.h5 -o el/elastic-modes.json
+  glassmodes elastic el/E el/H -o el/elastic-plugin.json    # el/E: `write_elastic all el/E` in LAMMPS
   glassmodes elastic el/H --modes el/modes.h5 --lines 1 2 4 5 8 -o el/lines.json --plot el/plots
 
 Output (JSON, written atomically): C, B (Wallace stress-strain tensor), the Born and non-affine
@@ -32,7 +35,10 @@ from pathlib import Path
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("source", help="Hessian file (write_hessian all H) or LAMMPS data file with its .ff")
+    parser.add_argument("source", help="Hessian file (write_hessian all H), LAMMPS data file with its .ff, or "
+                        "elastic-terms file (write_elastic all E)")
+    parser.add_argument("hessian", nargs="?", default=None,
+                        help="with an elastic-terms file: the Hessian of the same configuration (for CG)")
     solver = parser.add_mutually_exclusive_group()
     solver.add_argument("--modes", metavar="M", help="complete mode file of the same Hessian (all modes, vectors)")
     solver.add_argument("--cg", action="store_true", help="block-Jacobi CG on the Hessian (the default)")
@@ -47,6 +53,43 @@ def add_arguments(parser) -> None:
                              "centre, width Gamma (energy decay rate), line-resolution test, Rayleigh fit")
     parser.add_argument("--min-modes", type=float, default=10.0,
                         help="a line is resolved when it holds Gamma g(Omega) >= this many modes (default 10)")
+
+
+def is_elastic_file(path: str) -> bool:
+    """Whether ``path`` has a glassmodes-elastic sidecar (``path.json``)."""
+    side = Path(f"{path}.json")
+    if not side.is_file():
+        return False
+    try:
+        return json.loads(side.read_text()).get("format") == "glassmodes-elastic"
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def load_terms(args, workdir: Path):
+    """(terms, hessian or None): from an elastic-terms file (+ optional Hessian), else from a Hessian or data file."""
+    from glassmodes.elastic import ElasticError, terms_from_hessian
+    from glassmodes.elastic.terms import check_same_system
+    from glassmodes.io.elastic_file import read_elastic
+    from glassmodes.io.hessian import read_hessian
+
+    if is_elastic_file(args.source):
+        terms = read_elastic(args.source)
+        group = terms.meta.get("group", "all")
+        if group != "all":
+            raise ElasticError(f"{args.source}: written for group {group!r}, not the whole system")
+        h = None
+        if args.hessian:
+            h = read_hessian(args.hessian)
+            check_same_system(terms, h.atoms, h.meta, str(args.hessian))
+        elif not args.modes:
+            raise ValueError(f"{args.source} is an elastic-terms file: give the Hessian of the same configuration "
+                             "(glassmodes elastic E H) or --modes M")
+        return terms, h
+    if args.hessian:
+        raise ValueError(f"a second file ({args.hessian}) goes only with an elastic-terms file as the first")
+    h = load_hessian(args.source, workdir)
+    return terms_from_hessian(h), h
 
 
 def load_hessian(source: str, workdir: Path):
@@ -64,23 +107,27 @@ def load_hessian(source: str, workdir: Path):
     return read_hessian(path)
 
 
-def make_solver(hessian, modes_path: str | None, rtol: float):
+def make_solver(hessian, modes_path: str | None, rtol: float, terms=None):
     """ModeSolver from a mode file of the same atoms, or a CGSolver on the plain Hessian."""
     import numpy as np
     import scipy.sparse as sp
 
     from glassmodes.elastic import CGSolver, ElasticError, ModeSolver
+    from glassmodes.elastic.terms import check_same_system
 
     if modes_path:
         from glassmodes.modes import read_modes
 
         m = read_modes(modes_path)
-        if m.atoms is None or m.atoms.size != hessian.natoms or not np.array_equal(m.atoms["id"], hessian.atoms["id"]):
-            raise ElasticError(f"{modes_path}: its atoms (IDs) are not the Hessian's: not the same system")
-        if m.dimension != hessian.dimension:
-            raise ElasticError(f"{modes_path}: dimension {m.dimension}, the Hessian's is {hessian.dimension}")
-        if not np.allclose(m.atoms["x"], hessian.atoms["x"], rtol=0, atol=1e-8):
-            raise ElasticError(f"{modes_path}: atom positions differ from the Hessian's: not the same configuration")
+        if terms is not None:
+            check_same_system(terms, m.atoms, m.meta, str(modes_path))
+        if hessian is not None:
+            if m.atoms is None or m.atoms.size != hessian.natoms or not np.array_equal(m.atoms["id"], hessian.atoms["id"]):
+                raise ElasticError(f"{modes_path}: its atoms (IDs) are not the Hessian's: not the same system")
+            if m.dimension != hessian.dimension:
+                raise ElasticError(f"{modes_path}: dimension {m.dimension}, the Hessian's is {hessian.dimension}")
+            if not np.allclose(m.atoms["x"], hessian.atoms["x"], rtol=0, atol=1e-8):
+                raise ElasticError(f"{modes_path}: atom positions differ from the Hessian's: not the same configuration")
         return ModeSolver.from_modes(m, source=str(modes_path))
     H = hessian.matrix
     if hessian.mass_weighted:
@@ -176,13 +223,12 @@ def plot_attenuation(att: dict, dim: int, folder: Path) -> Path:
 
 
 def run(args) -> int:
-    from glassmodes.elastic import relaxed_elastic, terms_from_hessian
+    from glassmodes.elastic import relaxed_elastic
     from glassmodes.io.atomic import atomic_output
 
     with tempfile.TemporaryDirectory() as tmp:
-        h = load_hessian(args.source, Path(tmp))
-    terms = terms_from_hessian(h)
-    solver = make_solver(h, args.modes, args.rtol)
+        terms, h = load_terms(args, Path(tmp))
+    solver = make_solver(h, args.modes, args.rtol, terms)
     res = relaxed_elastic(terms, solver, max_force=args.max_force)
     out = res.to_dict()
     out["source"] = str(args.source)
@@ -191,13 +237,15 @@ def run(args) -> int:
     if args.lines:
         if not args.modes:
             raise ValueError("--lines needs --modes M (a complete mode file with eigenvectors)")
+        if h is None:
+            raise ValueError("--lines needs the Hessian (positions and cell): give it as the second file")
         att = attenuation(h, args.modes, res, args.lines, args.min_modes)
         out["attenuation"] = att
     with atomic_output(args.output) as t:
         Path(t).write_text(json.dumps(out, indent=1))
     mo = res.moduli
     s = res.solve.summary()
-    print(f"{args.source}: N = {h.natoms}, {h.dimension}D; G_thesis (C_xyxy + sigma_yy) = {mo['G_thesis']:.6g}, "
+    print(f"{args.source}: N = {res.meta['natoms']}, {res.dim}D; G_thesis (C_xyxy + sigma_yy) = {mo['G_thesis']:.6g}, "
           f"G_iso(C) = {mo['G_iso_C']:.6g}, G_iso(B) = {mo['G_iso_B']:.6g}, K = {mo['K']:.6g}, P = {mo['P']:.6g} "
           f"[{res.units} units]; " + (f"cg: {s['iterations_max']} iterations, residual {s['residual_max']:.2e}"
                                       if s["method"] == "cg" else f"modes: {s['nmodes']} modes")

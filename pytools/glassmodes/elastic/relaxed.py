@@ -305,10 +305,12 @@ class RelaxedElastic:
 
 
 def check_max_force(terms, max_force: float | None) -> None:
-    """Refuse an unminimized configuration: ``terms.meta['max_force'] > max_force``."""
+    """Refuse an unminimized configuration: ``terms.meta['max_force']`` (or the plugin sidecar's
+    ``max_residual_force``) above ``max_force``."""
     if max_force is None:
         return
-    f = terms.meta.get("max_force") if isinstance(terms.meta, dict) else None
+    meta = terms.meta if isinstance(terms.meta, dict) else {}
+    f = meta.get("max_force", meta.get("max_residual_force"))    # ours / the plugin's sidecar
     if f is not None and float(f) > max_force:
         raise ElasticError(f"largest net force {float(f):.3e} > {max_force:.1e}: the configuration is not a "
                            "minimum (minimize to a smaller force tolerance first), the linear response is "

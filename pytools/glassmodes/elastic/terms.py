@@ -148,6 +148,31 @@ def check_terms(terms) -> None:
         raise ElasticError(f"elastic terms: volume {terms.volume} must be > 0")
 
 
+def check_same_system(terms, atoms: np.ndarray, meta: dict, what: str, rtol: float = 1e-9) -> None:
+    """Refuse elastic terms and a Hessian / mode file of different systems.
+
+    Compares dimension, units, atom count, atom IDs (in order) and the cell (``terms.box`` as a
+    sidecar dict or as the plugin's (d, d) matrix of cell vectors as rows) to ``rtol``.
+    """
+    d = int(terms.dim)
+    if int(meta.get("dimension", d)) != d:
+        raise ElasticError(f"{what}: dimension {meta.get('dimension')}, the elastic terms' is {d}")
+    if str(meta.get("units", terms.units)) != str(terms.units):
+        raise ElasticError(f"{what}: units {meta.get('units')!r}, the elastic terms' are {terms.units!r}")
+    ids = np.asarray(terms.atom_ids)
+    if atoms.size != ids.size:
+        raise ElasticError(f"{what}: {atoms.size} atoms, the elastic terms have {ids.size}: not the same system")
+    if not np.array_equal(np.asarray(atoms["id"]), ids):
+        k = int(np.argmax(np.asarray(atoms["id"]) != ids))
+        raise ElasticError(f"{what}: atom ID {int(atoms['id'][k])} at row {k}, the elastic terms have {int(ids[k])}: "
+                           "not the same system")
+    mine = box_matrix(terms.box, d).T if isinstance(terms.box, dict) else np.asarray(terms.box, dtype=float)
+    theirs = box_matrix(meta["box"], d).T
+    if np.max(np.abs(mine - theirs)) > rtol * np.max(np.abs(theirs)):
+        raise ElasticError(f"{what}: cell {theirs.tolist()} differs from the elastic terms' {mine.tolist()}: "
+                           "not the same configuration")
+
+
 def box_matrix(box: dict, dim: int) -> np.ndarray:
     """Columns = the periodic box vectors (upper-triangular LAMMPS cell), shape=(d, d).
 
