@@ -4,8 +4,8 @@ C_IJ = C^B_IJ - Xi_I . H^+ . Xi_J / V (Kapteijns, PhD thesis, Eq. 5.6; Lutsko 19
 affine terms (stress, Born term C^B, mixed term Xi) from the plugin's elastic-terms file
 (`write_elastic all E`, any potential; then the Hessian H of the same configuration as second
 file) or read from the pair blocks of a Hessian file (pair potentials; `write_hessian all H`,
-plain or mass-weighted), and H^+ applied by block-Jacobi CG on the Hessian (default, --cg) or
-from a complete mode file (--modes M). A LAMMPS data file with its .ff (glassmodes prepare) is
+plain or mass-weighted), and H^+ applied by block-Jacobi CG on the Hessian (default, --cg), by
+PETSc CG + GAMG under MPI (--petsc [--np N]), or from a complete mode file (--modes M). A LAMMPS data file with its .ff (glassmodes prepare) is
 first run through write_hessian (serial, temporary files).
 
 Examples:
@@ -14,6 +14,7 @@ Examples:
   glassmodes hessian el/thesis-ipl10-2d-N400-s1.data -o el/H
   glassmodes modes el/H --backend dense -o el/modes.h5
   glassmodes elastic el/H --modes el/modes.h5 -o el/elastic-modes.json
+  glassmodes elastic el/H --petsc --np 2 -o el/elastic-petsc.json
   glassmodes elastic el/E el/H -o el/elastic-plugin.json    # el/E: `write_elastic all el/E` in LAMMPS
   glassmodes elastic el/H --modes el/modes.h5 --lines 1 2 4 5 8 -o el/lines.json --plot el/plots
 
@@ -42,6 +43,9 @@ def add_arguments(parser) -> None:
     solver = parser.add_mutually_exclusive_group()
     solver.add_argument("--modes", metavar="M", help="complete mode file of the same Hessian (all modes, vectors)")
     solver.add_argument("--cg", action="store_true", help="block-Jacobi CG on the Hessian (the default)")
+    solver.add_argument("--petsc", action="store_true", help="PETSc CG + GAMG (translations as near-null space) "
+                        "on the Hessian file, under MPI with --np")
+    parser.add_argument("--np", type=int, default=1, help="MPI ranks for --petsc (re-runs itself under mpirun)")
     parser.add_argument("--rtol", type=float, default=1e-10, help="CG relative residual (default 1e-10)")
     parser.add_argument("--max-force", type=float, default=1e-8,
                         help="refuse when the largest net force exceeds this (force units; default 1e-8)")
@@ -107,7 +111,7 @@ def load_hessian(source: str, workdir: Path):
     return read_hessian(path)
 
 
-def make_solver(hessian, modes_path: str | None, rtol: float, terms=None):
+def make_solver(hessian, modes_path: str | None, rtol: float, terms=None, petsc_path: str | None = None, comm=None):
     """ModeSolver from a mode file of the same atoms, or a CGSolver on the plain Hessian."""
     import numpy as np
     import scipy.sparse as sp
@@ -129,6 +133,10 @@ def make_solver(hessian, modes_path: str | None, rtol: float, terms=None):
             if not np.allclose(m.atoms["x"], hessian.atoms["x"], rtol=0, atol=1e-8):
                 raise ElasticError(f"{modes_path}: atom positions differ from the Hessian's: not the same configuration")
         return ModeSolver.from_modes(m, source=str(modes_path))
+    if petsc_path is not None:
+        from glassmodes.elastic.relaxed import PetscCGSolver
+
+        return PetscCGSolver(petsc_path, comm=comm, rtol=rtol)
     H = hessian.matrix
     if hessian.mass_weighted:
         s = np.sqrt(np.repeat(np.asarray(hessian.atoms["mass"], dtype=float), hessian.dimension))
@@ -223,13 +231,28 @@ def plot_attenuation(att: dict, dim: int, folder: Path) -> Path:
 
 
 def run(args) -> int:
+    from glassmodes.cli._mpi import relaunch, world_comm
     from glassmodes.elastic import relaxed_elastic
+    from glassmodes.hessian_job import is_data_file
     from glassmodes.io.atomic import atomic_output
 
+    if args.np > 1 and not args.petsc:
+        raise ValueError("--np needs --petsc (the other solvers are serial)")
+    status = relaunch(args.np)
+    if status is not None:
+        return status
+    comm = world_comm()
+    petsc_path = None
+    if args.petsc:
+        petsc_path = args.hessian if is_elastic_file(args.source) else args.source
+        if petsc_path is None or is_data_file(Path(petsc_path)):
+            raise ValueError("--petsc reads a Hessian file: give H (or E H), not a data file")
     with tempfile.TemporaryDirectory() as tmp:
         terms, h = load_terms(args, Path(tmp))
-    solver = make_solver(h, args.modes, args.rtol, terms)
+    solver = make_solver(h, args.modes, args.rtol, terms, petsc_path=petsc_path, comm=comm)
     res = relaxed_elastic(terms, solver, max_force=args.max_force)
+    if comm is not None and comm.Get_rank() != 0:
+        return 0
     out = res.to_dict()
     out["source"] = str(args.source)
     out["modes"] = args.modes
@@ -247,8 +270,8 @@ def run(args) -> int:
     s = res.solve.summary()
     print(f"{args.source}: N = {res.meta['natoms']}, {res.dim}D; G_thesis (C_xyxy + sigma_yy) = {mo['G_thesis']:.6g}, "
           f"G_iso(C) = {mo['G_iso_C']:.6g}, G_iso(B) = {mo['G_iso_B']:.6g}, K = {mo['K']:.6g}, P = {mo['P']:.6g} "
-          f"[{res.units} units]; " + (f"cg: {s['iterations_max']} iterations, residual {s['residual_max']:.2e}"
-                                      if s["method"] == "cg" else f"modes: {s['nmodes']} modes")
+          f"[{res.units} units]; " + (f"{s['method']}: {s['iterations_max']} iterations, residual {s['residual_max']:.2e}"
+                                      if s["method"] != "modes" else f"modes: {s['nmodes']} modes")
           + f" -> {args.output}")
     if args.plot:
         plots = plot_tensors(res, Path(args.plot))
