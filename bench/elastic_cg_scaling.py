@@ -1,12 +1,13 @@
-"""Cost of the relaxed tensor by block-Jacobi CG vs N: a glass replicated k x k x k times.
+"""Cost of the relaxed tensor by block-Jacobi CG (or PETSc CG + GAMG) vs N: a glass replicated k x k x k times.
 
 A periodic minimum replicated by LAMMPS ``replicate`` is still a minimum (no minimization needed),
 so one prepared sample gives every N = k^d N0. For each k: ``write_hessian all H mass no``, the
 terms from the pair blocks, the CG solve of the d(d+1)/2 strain right-hand sides (rtol 1e-10),
-timed separately, with the iterations, the nonzeros and the peak memory (ru_maxrss).
+timed separately (``seconds_relaxed_total`` includes the PETSc setup), with the iterations, the nonzeros and the peak memory (ru_maxrss).
 Cost model: seconds(CG) ~ iterations x nnz x nrhs.
 
-Usage: python bench/elastic_cg_scaling.py DATA --k 1 2 3 4 --out bench/results/elastic_cg_scaling.json
+Usage: python bench/elastic_cg_scaling.py DATA --k 1 2 3 --out bench/results/elastic_cg_scaling.json
+       python bench/elastic_cg_scaling.py DATA --k 1 2 3 5 --solver petsc --out bench/results/elastic_petsc_scaling.json
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main(argv=None) -> int:
     ap.add_argument("data")
     ap.add_argument("--k", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--out", required=True)
+    ap.add_argument("--solver", choices=("cg", "petsc"), default="cg",
+                    help="block-Jacobi CG (SciPy) or PETSc CG + GAMG (serial here)")
     args = ap.parse_args(argv)
     from glassmodes.elastic import CGSolver, relaxed_elastic, terms_from_hessian
     from glassmodes.hessian_job import find_forcefield
@@ -50,10 +53,15 @@ def main(argv=None) -> int:
             h = read_hessian(f"{tmp}/H")
             terms = terms_from_hessian(h)
             t2 = time.perf_counter()
-            solver = CGSolver(h.matrix, h.dimension, rtol=1e-10)
+            if args.solver == "cg":
+                solver = CGSolver(h.matrix, h.dimension, rtol=1e-10)
+            else:
+                from glassmodes.elastic.relaxed import PetscCGSolver
+
+                solver = PetscCGSolver(f"{tmp}/H", rtol=1e-10)
             res = relaxed_elastic(terms, solver, max_force=1e-8)
             t3 = time.perf_counter()
-        row = {"k": k, "natoms": h.natoms, "nnz": int(h.matrix.nnz), "seconds_hessian": t1 - t0,
+        row = {"solver": args.solver, "k": k, "natoms": h.natoms, "nnz": int(h.matrix.nnz), "seconds_hessian": t1 - t0,
                "seconds_terms": t2 - t1, "seconds_cg": res.solve.seconds, "seconds_relaxed_total": t3 - t2,
                "iterations_max": int(res.solve.iterations.max()), "residual_max": float(res.solve.residuals.max()),
                "nrhs": int(res.C.shape[0]), "G_thesis": res.moduli["G_thesis"], "G_iso_B": res.moduli["G_iso_B"],
