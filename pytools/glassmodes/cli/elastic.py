@@ -5,8 +5,9 @@ affine terms (stress, Born term C^B, mixed term Xi) from the plugin's elastic-te
 (`write_elastic all E`, any potential; then the Hessian H of the same configuration as second
 file) or read from the pair blocks of a Hessian file (pair potentials; `write_hessian all H`,
 plain or mass-weighted), and H^+ applied by block-Jacobi CG on the Hessian (default, --cg), by
-PETSc CG + GAMG under MPI (--petsc [--np N]), or from a complete mode file (--modes M). A LAMMPS data file with its .ff (glassmodes prepare) is
-first run through write_hessian (serial, temporary files).
+PETSc CG + GAMG under MPI (--petsc [--np N]), or from a complete mode file (--modes M). A LAMMPS
+data file with its .ff (glassmodes prepare) is first run through write_hessian (serial,
+temporary files).
 
 Examples:
   glassmodes prepare thesis-ipl10-2d --n 400 --seed 1 --out el --set T_liquid=2.0 --set rate=0
@@ -21,8 +22,9 @@ Examples:
 Output (JSON, written atomically): C, B (Wallace stress-strain tensor), the Born and non-affine
 parts, the stress, the moduli (G_thesis = C_xyxy + sigma_yy, isotropic averages of C and B, bulk
 modulus K, pressure P), the solver's iterations and residuals; with --lines the transverse
-spectral lines (docs/elasticity.md, Attenuation) reduced by omega0 = c_s/a0; units energy/distance^d of the
-LAMMPS unit style (LJ: epsilon/sigma^d; metal: eV/A^3). Conventions: docs/elasticity.md.
+spectral lines (docs/elasticity.md, Attenuation) reduced by omega0 = c_s/a0; units
+energy/distance^d of the LAMMPS unit style (LJ: epsilon/sigma^d; metal: eV/A^3). Conventions:
+docs/elasticity.md.
 Refused: a largest net force above --max-force (not a minimum), a negative eigenvalue (the modes
 route names the mode; CG reports non-positive curvature), a Hessian of a group other than all,
 a mode file of other atoms, a many-body potential (Hessian blocks not of pair form).
