@@ -34,6 +34,8 @@ SUBCOMMANDS = {
     "md-lifetimes": "md_lifetimes",
     "conductivity": "conductivity",
     "expand": "expand",
+    "elastic": "elastic",
+    "dipoles": "dipoles",
 }
 
 

@@ -1,0 +1,209 @@
+"""Harmonic (T = 0) attenuation of transverse plane waves from a complete set of modes.
+
+Method (design note B5; not given in Kapteijns' thesis, which cites its refs. for it):
+
+* Transverse plane waves ``|k, p>`` with ``k = 2 pi h^-T n`` (n integer, h the box matrix) and
+  p perpendicular to k, mass-weighted (``sqrt(m_i) p cos(k.x_i)`` and the sin partner), unit norm.
+* The spectral line of a shell |n|^2 = s: ``F_s(omega) = sum_l w_l delta(omega - omega_l)`` with
+  ``w_l`` the mean over the shell's waves of ``<e_l|k, p>^2``, normalized to sum 1.
+* A Lorentzian in omega with centre Omega and full width at half maximum Gamma is fitted to the
+  cumulative weight (quartiles at Omega -+ Gamma/2). Gamma is the *energy* decay rate: the wave's
+  displacement autocorrelation is ``cos(Omega t) exp(-Gamma t / 2)``, the convention of
+  docs/lifetimes.md.
+* Line-resolution test: the line must hold ``n_line = Gamma g(Omega) >= min_modes`` modes
+  (g = modes per unit omega around Omega); below it F_s is a few spikes and Gamma is meaningless
+  (the thesis' finite-size exclusion).
+* Rayleigh analysis: log-slope of Gamma(Omega) over resolved shells (expected d + 1 = 3 in 2D,
+  thesis Eq. 5.1), amplitude Gamma/Omega^(d+1), Ioffe-Regel crossing pi Gamma = Omega.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassmodes.elastic.terms import ElasticError, box_matrix
+
+
+def shell_vectors(box: dict, dim: int, shell: int) -> np.ndarray:
+    """Wavevectors of the shell ``|n|^2 = shell`` (one of each +-k pair), shape=(m, d), 1/distance."""
+    r = int(np.floor(np.sqrt(shell)))
+    h = box_matrix(box, dim)
+    recip = 2 * np.pi * np.linalg.inv(h).T
+    out = []
+    for n in itertools.product(range(-r, r + 1), repeat=dim):
+        n = np.array(n)
+        if n @ n != shell:
+            continue
+        first = n[np.flatnonzero(n)[0]]
+        if first < 0:          # k and -k give the same pair of cos/sin waves
+            continue
+        out.append(recip @ n)
+    return np.array(out).reshape(-1, dim)
+
+
+def transverse_waves(positions: np.ndarray, masses: np.ndarray, kvecs: np.ndarray) -> np.ndarray:
+    """Mass-weighted unit transverse plane waves, cos and sin for each k and polarization, (d*N, 2 m (d-1))."""
+    x = np.asarray(positions, dtype=float)
+    dim = x.shape[1]
+    sm = np.sqrt(np.asarray(masses, dtype=float))
+    cols = []
+    for k in kvecs:
+        kh = k / np.linalg.norm(k)
+        pol = np.linalg.svd(np.eye(dim) - np.outer(kh, kh))[0][:, : dim - 1]
+        phase = x @ k
+        for f in (np.cos(phase), np.sin(phase)):
+            for p in pol.T:
+                cols.append(((sm * f)[:, None] * p[None, :]).ravel())
+    W = np.column_stack(cols)
+    return W / np.linalg.norm(W, axis=0)
+
+
+def lorentzian_fit(omega: np.ndarray, weights: np.ndarray) -> tuple:
+    """Centre and FWHM of a Lorentzian fitted to the cumulative weight of a discrete line.
+
+    Least squares of ``W(omega_l) = c + A [1/2 + arctan((omega_l - Omega)/(Gamma/2))/pi]`` against
+    the mid-step cumulative weights (c and A absorb the tails cut off by the finite spectrum);
+    starts at the weighted median and the interquartile range.
+
+    >>> rng = np.random.default_rng(0)
+    >>> w = np.linspace(0.01, 10, 20000); wt = 1 / ((w - 3) ** 2 + 0.25 ** 2)
+    >>> [round(v, 3) for v in lorentzian_fit(w, wt / wt.sum())]
+    [3.0, 0.5]
+    """
+    from scipy.optimize import least_squares
+
+    o = np.asarray(omega, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    order = np.argsort(o)
+    o, w = o[order], w[order] / w.sum()
+    cum = np.cumsum(w) - 0.5 * w
+    q = np.interp([0.25, 0.5, 0.75], cum, o)
+    x0 = [q[1], max(q[2] - q[0], 1e-12)]
+    sel = w > 1e-12 * w.max()
+
+    def resid(p):
+        model = p[2] + p[3] * (0.5 + np.arctan((o[sel] - p[0]) / (0.5 * abs(p[1]))) / np.pi)
+        return model - cum[sel]
+
+    fit = least_squares(resid, x0 + [0.0, 1.0], x_scale=[x0[1], x0[1], 0.01, 0.01])
+    return float(fit.x[0]), float(abs(fit.x[1]))
+
+
+@dataclass(frozen=True)
+class SpectralLine:
+    """The transverse line of one shell.
+
+    Attributes
+    ----------
+    shell : int
+        |n|^2.
+    k : float
+        |k| (1/distance; the shell's mean for a triclinic cell).
+    omega_center, gamma : float
+        Lorentzian centre and FWHM (energy decay rate), the mode file's omega unit.
+    n_line : float
+        Gamma g(Omega): modes within the line.
+    resolved : bool
+        ``n_line >= min_modes``.
+    nwaves : int
+        Plane waves averaged.
+    captured : float
+        Sum of the raw weights over the stored modes (1 when the set is complete).
+    omega_static : float
+        ``(sum_l w_l / omega_l^2)^-1/2``: the frequency of the wave's relaxed static stiffness
+        ``<k,p|D^+|k,p>^-1``, which tends to ``c_T k`` (relaxed moduli) as k -> 0 whether or not
+        the line is resolved.
+    """
+
+    shell: int
+    k: float
+    omega_center: float
+    gamma: float
+    n_line: float
+    resolved: bool
+    nwaves: int
+    captured: float
+    omega_static: float
+
+
+def spectral_lines(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray, masses: np.ndarray, box: dict,
+                   shells=(1, 2, 3, 4, 5), min_modes: float = 10.0) -> list:
+    """Transverse spectral lines of the given shells from all modes (omega > 0) and their eigenvectors.
+
+    Parameters
+    ----------
+    omega : ndarray, shape=(n,)
+        Angular frequencies (zero modes excluded).
+    vectors : ndarray, shape=(d*N, n)
+        Mass-weighted unit eigenvectors.
+    positions : ndarray, shape=(N, d)
+    masses : ndarray, shape=(N,)
+    box : dict
+        Cell (Hessian sidecar layout).
+    """
+    x = np.asarray(positions, dtype=float)
+    dim = x.shape[1]
+    om = np.asarray(omega, dtype=float)
+    if np.any(om <= 0):
+        raise ElasticError("spectral lines need positive frequencies (zero/unstable modes removed)")
+    lines = []
+    for s in shells:
+        ks = shell_vectors(box, dim, int(s))
+        if ks.size == 0:
+            continue
+        W = transverse_waves(x, masses, ks)
+        P = vectors.T @ W                       # (n, waves)
+        raw = np.mean(P ** 2, axis=1)
+        captured = float(raw.sum())
+        centre, gamma = lorentzian_fit(om, raw)
+        lo, hi = centre - gamma, centre + gamma
+        g = np.count_nonzero((om >= lo) & (om <= hi)) / (2 * gamma) if gamma > 0 else 0.0
+        n_line = gamma * g
+        lines.append(SpectralLine(shell=int(s), k=float(np.mean(np.linalg.norm(ks, axis=1))), omega_center=centre,
+                                  gamma=gamma, n_line=float(n_line), resolved=bool(n_line >= min_modes),
+                                  nwaves=int(W.shape[1]), captured=captured,
+                                  omega_static=float(np.sum(raw / captured / om ** 2) ** -0.5)))
+    return lines
+
+
+def rayleigh_analysis(lines: list, dim: int, omega0: float | None = None) -> dict:
+    """Log-slope and amplitude of Gamma(Omega) over the resolved lines, and the Ioffe-Regel crossing.
+
+    Parameters
+    ----------
+    omega0 : float, optional
+        Reduced-frequency scale c_s/a0 (thesis Eq. 5.1); the amplitude is then
+        ``(Gamma/omega0) / (Omega/omega0)^(d+1)``.
+
+    Returns
+    -------
+    dict
+        ``slope`` (None with fewer than 2 resolved lines), ``amplitude`` (median of
+        Gamma/Omega^(d+1), reduced with omega0 if given), ``omega_ir`` (first Omega with
+        pi Gamma >= Omega, log-interpolated; None if none), ``n_resolved``, ``range``.
+    """
+    ok = [l for l in lines if l.resolved]
+    om = np.array([l.omega_center for l in ok])
+    ga = np.array([l.gamma for l in ok])
+    out = {"n_resolved": len(ok), "n_lines": len(lines), "slope": None, "amplitude": None, "omega_ir": None,
+           "range": [float(om.min()), float(om.max())] if ok else None, "expected_slope": dim + 1}
+    if len(ok) >= 2:
+        out["slope"] = float(np.polyfit(np.log(om), np.log(ga), 1)[0])
+    if ok:
+        s = omega0 if omega0 else 1.0
+        out["amplitude"] = float(np.median((ga / s) / (om / s) ** (dim + 1)))
+        out["amplitude_reduced"] = omega0 is not None
+    allo = np.array([l.omega_center for l in lines])
+    allg = np.array([l.gamma for l in lines])
+    order = np.argsort(allo)
+    allo, allg = allo[order], allg[order]
+    q = np.pi * allg / allo
+    above = np.flatnonzero(q >= 1)
+    if above.size and above[0] > 0:
+        a = above[0]
+        t = (np.log(1) - np.log(q[a - 1])) / (np.log(q[a]) - np.log(q[a - 1]))
+        out["omega_ir"] = float(np.exp(np.log(allo[a - 1]) + t * (np.log(allo[a]) - np.log(allo[a - 1]))))
+    return out
