@@ -119,6 +119,11 @@ def lbfgs_sphere(op, kind: str, z0: np.ndarray, *, tol: float = 1e-8, max_iter: 
             if evn.cost <= ev.cost + 1e-4 * step * slope:
                 accepted = True
                 break
+            # below the cost's rounding (residual ~1e-8 changes E by ~1e-16 relative), decide by
+            # the residual (an approximate-Wolfe acceptance, Hager and Zhang, SIAM J. Optim. 16, 170 (2005))
+            if evn.cost <= ev.cost * (1 + 1e-12) and evn.residual < ev.residual:
+                accepted = True
+                break
             step *= 0.5
         if not accepted:
             tr.stop = "line-search"
@@ -168,6 +173,7 @@ def fixed_point_map(op, kind: str, z0: np.ndarray, solver, *, tol: float = 1e-8,
     tr.evaluations += 1
     x = None
     it0 = solver.iterations
+    best = (ev.residual, pi, ev)
     for _ in range(max_iter):
         if ev.residual < tol and tr.map_step < step_tol:
             tr.stop = "tol"
@@ -186,11 +192,19 @@ def fixed_point_map(op, kind: str, z0: np.ndarray, solver, *, tol: float = 1e-8,
         tr.map_step = step
         stalled = ev.residual < tol and evn.residual >= ev.residual
         pi, ev = new, evn
+        if ev.residual < best[0]:
+            best = (ev.residual, pi, ev)
         # warm start of the next solve: x itself (g(pi) changes little near the fixed point)
         if stalled:
             tr.stop = "tol"
             break
+        if ev.residual > 100 * max(best[0], tol):
+            # the fixed point is repulsive here (the map leaves this stationary point): go back
+            tr.stop = "diverged"
+            break
     else:
         tr.stop = "max_iter"
+    if ev.residual > best[0]:
+        _, pi, ev = best
     tr.linear_iterations += solver.iterations - it0
     return pi, ev
