@@ -100,6 +100,27 @@ def test_residual_is_zero_for_harmonic_mode_of_oscillators():
         assert evaluate(op, kind, q[:, 2]).residual < 1e-14
 
 
+def test_diagonal_contractions_match_fc3(tmp_path):
+    """The operator's one-pass U3:zz and U4:.zzz equal glassmodes.fc3's general contractions, mass
+    weighted, with unequal masses (and the file written plain, so the weighting is applied here)."""
+    lmp = open_lammps()
+    try:
+        for line in ka_glass(60, seed=77, masses=(1.0, 3.0)):
+            lmp.command(line)
+        lmp.command(f"write_fc3 all {tmp_path / 'A'} method analytic order 4 mass no")
+    finally:
+        lmp.close()
+    fc = read_fc3(tmp_path / "A")
+    op = ForceConstantOperator(fc)
+    fcm = fc.with_mass_weighting(True)
+    z = np.random.default_rng(4).normal(size=op.ndof)
+    for got, ref in ((op.cubic(z), fcm.phi3(z, z)), (op.quartic(z), fcm.phi4(z, z, z)),
+                     (op.matvec(z), fcm.hessian() @ z)):
+        assert np.linalg.norm(got - ref) <= 1e-13 * np.linalg.norm(ref)
+    # translations are mass weighted: sqrt(m) per atom
+    assert np.linalg.norm(op.matvec(op.null_basis[:, 0])) < 1e-10 * np.linalg.norm(op.matvec(z))
+
+
 # ---- synthetic oscillators: modes known exactly -----------------------------------------------
 
 @pytest.mark.parametrize("method", ["lbfgs+map", "map", "lbfgs"])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from glassmodes.fc3 import kernels
 from glassmodes.modes.core import translation_basis, unit_factor
 
 
@@ -150,6 +151,13 @@ class ForceConstantOperator(NonlinearOperator):
         rec = fc.records
         self._i = np.asarray(rec["i"], dtype=np.int64)
         self._j = np.asarray(rec["j"], dtype=np.int64)
+        # diagonal contractions (U3:zz, U4:.zzz) in one pass over this rank's pairs; the same
+        # formulas as glassmodes.fc3.kernels with u = v = w (checked against them in the tests)
+        self._geo = kernels.PairGeometry(self._i, self._j, rec["r"], rec["dphi"], fc.dimension)
+        self._jj = np.where(self._j < 0, fc.natoms, self._j)
+        stored_mw = bool(fc.meta["values_mass_weighted"])
+        m = np.asarray(fc.atoms["mass"], dtype=float)
+        self._scale = None if stored_mw else 1.0 / np.sqrt(m)
         self.masses = np.asarray(fc.atoms["mass"], dtype=float)
         # rigid translations are zero modes only if no pair reaches outside the group
         self.outside_pairs = int(np.count_nonzero(self._j < 0))
@@ -168,14 +176,49 @@ class ForceConstantOperator(NonlinearOperator):
     def matrix(self):
         return self._m
 
+    def _differences(self, z):
+        u = np.asarray(z, dtype=float).reshape(self.natoms, self.dimension)
+        if self._scale is not None:
+            u = u * self._scale[:, None]
+        up = np.vstack([u, np.zeros((1, self.dimension))])
+        a = up[self._jj] - up[self._i]
+        g = self._geo
+        return a, np.einsum("pa,pa->p", g.n, a), np.einsum("pa,pa->p", a, a)
+
+    def _gather(self, t):
+        n, d = self.natoms, self.dimension
+        w = np.zeros((n + 1, d))
+        for k in range(d):
+            w[:, k] = (np.bincount(self._jj, weights=t[:, k], minlength=n + 1)
+                       - np.bincount(self._i, weights=t[:, k], minlength=n + 1))
+        w = w[:n]
+        if self._scale is not None:
+            w *= self._scale[:, None]
+        w = w.ravel()
+        if self.comm is not None:
+            from mpi4py import MPI
+            total = np.empty_like(w)
+            self.comm.Allreduce(w, total, op=MPI.SUM)
+            w = total
+        return w
+
     def cubic(self, z):
-        return self.fc.phi3(z, z)
+        """U3:zz; per pair t = (D (n.a)^2 + C a.a) n + 2 C (n.a) a, a = z_j - z_i."""
+        g = self._geo
+        a, na, aa = self._differences(z)
+        t = (g.D * na * na + g.C * aa)[:, None] * g.n + (2.0 * g.C * na)[:, None] * a
+        return self._gather(t)
 
     def quartic(self, z):
+        """U4:.zzz; per pair t = (E (n.a)^3 + 3 (D/r) (a.a)(n.a)) n + 3 ((D/r)(n.a)^2 + (C/r) a.a) a."""
         if not self.has_quartic:
             raise ValueError("quartic modes need the fourth-order pair table: write it with "
                              "`write_fc3 GROUP FILE method analytic order 4`")
-        return self.fc.phi4(z, z, z)
+        g = self._geo
+        a, na, aa = self._differences(z)
+        dr, cr = g.D / g.rlen, g.C / g.rlen
+        t = (g.E * na ** 3 + 3.0 * dr * aa * na)[:, None] * g.n + (3.0 * (dr * na * na + cr * aa))[:, None] * a
+        return self._gather(t)
 
     def pairs(self, z):
         big_d, zeta = _pair_d_zeta(self._i, self._j, z, self.natoms, self.dimension)

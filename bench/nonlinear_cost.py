@@ -1,0 +1,108 @@
+"""Time and memory per nonlinear mode against N (3D Kob-Andersen glass quenched from random positions).
+
+Two stages in separate processes so that the peak memory of the mode search is its own:
+  python bench/nonlinear_cost.py prepare --n 4000 --dir /tmp/nlbench/4000   # LAMMPS: glass, H, order-4 table
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/4000 [--kinds quartic,cubic,phm] [--out F.json]
+The seed is the softest harmonic mode (sparse shift-invert, glassmodes.modes, k = 4); the chain is the
+CLI's: quartic from psi, cubic from the quartic mode, PHM from psi. Reported per mode: wall seconds,
+L-BFGS iterations, map steps, CG iterations, residual; per stage: seconds of the seed eigenproblem and
+the process's peak resident memory (ru_maxrss) after each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def prepare(n: int, folder: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from systems import ka_glass
+
+    from glassmodes.lammps_session import open_lammps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    lmp = open_lammps()
+    try:
+        for line in ka_glass(n, seed=2024, ftol=1e-10):
+            lmp.command(line)
+        lmp.command(f"write_fc3 all {folder / 'F'} method analytic order 4")
+    finally:
+        lmp.close()
+    print(f"prepared N={n} in {time.perf_counter() - t:.1f} s")
+
+
+def time_modes(folder: Path, kinds, out: Path | None) -> None:
+    import numpy as np
+    import scipy.sparse.linalg as spla
+
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.nonlinear import ForceConstantOperator, find_mode
+    from glassmodes.nonlinear.solvers import ScipyCG
+
+    res = {"rss_start_MB": rss_mb()}
+    t = time.perf_counter()
+    fc = read_fc3(folder / "F")
+    op = ForceConstantOperator(fc)
+    res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_seconds=time.perf_counter() - t)
+    t = time.perf_counter()
+    M = op.matrix().tocsc()
+    # softest non-translational mode: shift-invert just below zero, translations projected
+    vals, vecs = spla.eigsh(M, k=6, sigma=-1e-3, which="LM")
+    order = np.argsort(vals)
+    psi = None
+    for j in order:
+        v = op.project(vecs[:, j])
+        if np.linalg.norm(v) > 0.5:
+            psi, lam = v / np.linalg.norm(v), vals[j]
+            break
+    res.update(seed_seconds=time.perf_counter() - t, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
+    solver = ScipyCG(op)
+    modes = {}
+    seed_of = {"quartic": psi, "cubic": None, "phm": psi}
+    for kind in kinds:
+        s = seed_of[kind] if seed_of[kind] is not None else (modes["quartic"].pi if "quartic" in modes else psi)
+        m = find_mode(op, kind=kind, seed=s, solver=solver)
+        modes[kind] = m
+        res[kind] = {"seconds": m.seconds, "omega": m.omega, "Ne": m.participation_number,
+                     "residual": m.residual, "converged": m.converged, "iterations": m.iterations,
+                     "stop": m.stop, "rss_MB": rss_mb()}
+        print(kind, json.dumps(res[kind]), flush=True)
+    # per-product cost
+    z = psi
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        t = time.perf_counter()
+        for _ in range(5):
+            fn(z)
+        res[f"{name}_ms"] = (time.perf_counter() - t) / 5 * 1e3
+    res["rss_end_MB"] = rss_mb()
+    print(json.dumps({k: v for k, v in res.items() if not isinstance(v, dict)}))
+    if out is not None:
+        out.write_text(json.dumps(res, indent=1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("stage", choices=("prepare", "time"))
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--dir", type=Path, required=True)
+    ap.add_argument("--kinds", default="quartic,cubic,phm")
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args()
+    if a.stage == "prepare":
+        prepare(a.n, a.dir)
+    else:
+        time_modes(a.dir, a.kinds.split(","), a.out)
+
+
+if __name__ == "__main__":
+    main()
