@@ -2,6 +2,7 @@
 
 Two stages in separate processes so that the peak memory of the mode search is its own:
   python bench/nonlinear_cost.py prepare --n 4000 --dir /tmp/nlbench/4000   # LAMMPS: glass, H, order-4 table
+  python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4000 --dir /tmp/nlbench/32000   # 2x2x2 copy
   python bench/nonlinear_cost.py time --dir /tmp/nlbench/4000 [--kinds quartic,cubic,phm] [--out F.json]
 The seed is the softest harmonic mode (sparse shift-invert, glassmodes.modes, k = 4); the chain is the
 CLI's: quartic from psi, cubic from the quartic mode, PHM from psi. Reported per mode: wall seconds,
@@ -39,6 +40,37 @@ def prepare(n: int, folder: Path) -> None:
     finally:
         lmp.close()
     print(f"prepared N={n} in {time.perf_counter() - t:.1f} s")
+
+
+def replicate(src: Path, folder: Path, times: int = 2) -> None:
+    """Rebuild the glass of ``src`` (its table's atoms file and box), ``replicate times times times`` (a
+    periodic copy of a minimum is a minimum; its soft modes come in ``times^3`` copies), write the table."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import numpy as np
+    from systems import KA_PAIR
+
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.lammps_session import open_lammps
+
+    fc = read_fc3(src / "F")
+    box = fc.meta["box"]
+    at = fc.atoms
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    lmp = open_lammps()
+    try:
+        for c in ["units lj", "atom_style atomic", "atom_modify map yes",
+                  "region box block " + " ".join(repr(float(v)) for p in zip(box["boxlo"], box["boxhi"]) for v in p),
+                  "create_box 2 box"]:
+            lmp.command(c)
+        lmp.create_atoms(at.size, at["id"].tolist(), at["type"].tolist(), np.asarray(at["x"]).ravel().tolist())
+        for c in ["mass 1 1.0", "mass 2 1.0", *KA_PAIR, "neighbor 0.3 bin", f"replicate {times} {times} {times}",
+                  "min_style cg", "minimize 0 1e-10 10000 100000"]:
+            lmp.command(c)
+        lmp.command(f"write_fc3 all {folder / 'F'} method analytic order 4")
+    finally:
+        lmp.close()
+    print(f"replicated {src} x{times}^3 in {time.perf_counter() - t:.1f} s")
 
 
 def time_modes(folder: Path, kinds, out: Path | None) -> None:
@@ -92,7 +124,8 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=("prepare", "time"))
+    ap.add_argument("stage", choices=("prepare", "replicate", "time"))
+    ap.add_argument("--src", type=Path, help="replicate: folder of the glass to copy 2x2x2")
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--kinds", default="quartic,cubic,phm")
@@ -100,6 +133,8 @@ def main():
     a = ap.parse_args()
     if a.stage == "prepare":
         prepare(a.n, a.dir)
+    elif a.stage == "replicate":
+        replicate(a.src, a.dir)
     else:
         time_modes(a.dir, a.kinds.split(","), a.out)
 

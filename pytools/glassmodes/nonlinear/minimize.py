@@ -51,6 +51,13 @@ def _tangent(op, z, v):
     return v - (z @ v) * z
 
 
+def _start(op, kind, z0, trace):
+    tr = trace if trace is not None else Trace()
+    z = _normalize(op, z0)
+    tr.evaluations += 1
+    return tr, z, evaluate(op, kind, z)
+
+
 def lbfgs_sphere(op, kind: str, z0: np.ndarray, *, tol: float = 1e-8, max_iter: int = 2000,
                  memory: int = 10, trace: Trace | None = None) -> tuple[np.ndarray, Evaluation]:
     """Minimize the ``kind`` cost on the unit sphere from ``z0`` (Riemannian L-BFGS).
@@ -75,10 +82,7 @@ def lbfgs_sphere(op, kind: str, z0: np.ndarray, *, tol: float = 1e-8, max_iter: 
     z : ndarray, shape=(n,), unit norm
     ev : Evaluation at z
     """
-    tr = trace if trace is not None else Trace()
-    z = _normalize(op, z0)
-    ev = evaluate(op, kind, z)
-    tr.evaluations += 1
+    tr, z, ev = _start(op, kind, z0, trace)
     g = _tangent(op, z, ev.gradient)
     S, Y = [], []
     for it in range(max_iter):
@@ -167,10 +171,7 @@ def fixed_point_map(op, kind: str, z0: np.ndarray, solver, *, tol: float = 1e-8,
     pi : ndarray, shape=(n,), unit norm
     ev : Evaluation at pi
     """
-    tr = trace if trace is not None else Trace()
-    pi = _normalize(op, z0)
-    ev = evaluate(op, kind, pi)
-    tr.evaluations += 1
+    tr, pi, ev = _start(op, kind, z0, trace)
     x = None
     it0 = solver.iterations
     best = (ev.residual, pi, ev)

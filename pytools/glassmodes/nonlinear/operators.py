@@ -194,13 +194,16 @@ class ForceConstantOperator(NonlinearOperator):
         w = w[:n]
         if self._scale is not None:
             w *= self._scale[:, None]
-        w = w.ravel()
-        if self.comm is not None:
-            from mpi4py import MPI
-            total = np.empty_like(w)
-            self.comm.Allreduce(w, total, op=MPI.SUM)
-            w = total
-        return w
+        return self._sum_ranks(w.ravel())
+
+    def _sum_ranks(self, w):
+        """Sum of a vector over the ranks holding slices of the pairs (as is in serial)."""
+        if self.comm is None:
+            return w
+        from mpi4py import MPI
+        total = np.empty_like(w)
+        self.comm.Allreduce(w, total, op=MPI.SUM)
+        return total
 
     def cubic(self, z):
         """U3:zz; per pair t = (D (n.a)^2 + C a.a) n + 2 C (n.a) a, a = z_j - z_i."""
@@ -223,11 +226,8 @@ class ForceConstantOperator(NonlinearOperator):
     def pairs(self, z):
         big_d, zeta = _pair_d_zeta(self._i, self._j, z, self.natoms, self.dimension)
         if self.comm is not None:          # each rank holds a slice of the pairs
-            from mpi4py import MPI
-            total = np.empty_like(zeta)
-            self.comm.Allreduce(zeta, total, op=MPI.SUM)
-            big_d, zeta = self.comm.allreduce(big_d), total
-        return big_d, zeta
+            big_d = self.comm.allreduce(big_d)
+        return big_d, self._sum_ranks(zeta)
 
 
 class OscillatorOperator(NonlinearOperator):
