@@ -56,7 +56,7 @@ def minimized(lmp_open, ids, diam, x, lo, hi, folder: Path | None = None):
             lmp.command(f"set atom {int(i)} diameter {float(d)!r}")
         for c in ["set group all mass 1.0", "pair_style ipl/smooth/poly 12 2 1.25 0.2", "pair_coeff * * 1.0",
                   "neighbor 0.3 bin", "neigh_modify every 1 delay 0 check yes", "min_style cg",
-                  "min_modify line quadratic", "minimize 0 1e-13 200000 2000000"]:
+                  "min_modify line quadratic", "minimize 0 1e-10 20000 200000"]:
             lmp.command(c)
         if folder is not None:
             lmp.command(f"write_hessian all {folder / 'H'} ftol 1e-9")
