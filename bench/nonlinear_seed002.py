@@ -64,7 +64,7 @@ def minimized(lmp_open, ids, diam, x, lo, hi, folder: Path | None = None):
         xs = np.array(lmp.numpy.extract_atom("x"))[:len(ids)]
         idn = np.array(lmp.numpy.extract_atom("id"))[:len(ids)]
         fmax = float(np.max(np.abs(np.array(lmp.numpy.extract_atom("f"))[:len(ids)])))
-        pe = lmp.get_thermo("pe")
+        pe = lmp.get_thermo("pe")          # per atom: units lj normalizes thermo output
     finally:
         lmp.close()
     o = np.argsort(idn)
@@ -92,7 +92,7 @@ def main():
         assert np.array_equal(ids, idb) and np.allclose(diam, diamb)
         xa, fa_max, ea = minimized(open_lammps, ids, diam, xa, lo, hi, tmp)
         xb, fb_max, eb = minimized(open_lammps, ids, diam, xb, lo, hi)
-        out.update(E_A_per_atom=ea / len(ids), E_B_per_atom=eb / len(ids), fmax_A=fa_max, fmax_B=fb_max)
+        out.update(E_A_per_atom=ea, E_B_per_atom=eb, fmax_A=fa_max, fmax_B=fb_max)
         L = hi - lo
         r = xb - xa
         r -= L * np.round(r / L)
