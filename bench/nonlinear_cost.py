@@ -81,12 +81,14 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
     from glassmodes.nonlinear import ForceConstantOperator, find_mode
     from glassmodes.nonlinear.solvers import ScipyCG
 
-    res = {"rss_start_MB": rss_mb()}
+    res = {"rss_start_MB": rss_mb(), "note": "seconds = wall, cpu_seconds = this process's CPU time (the "
+           "machine is shared: wall/cpu gives the load)"}
     t = time.perf_counter()
     fc = read_fc3(folder / "F")
     op = ForceConstantOperator(fc)
     res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_seconds=time.perf_counter() - t)
     t = time.perf_counter()
+    cpu0 = time.process_time()
     M = op.matrix().tocsc()
     # softest non-translational mode: shift-invert just below zero, translations projected
     vals, vecs = spla.eigsh(M, k=6, sigma=-1e-3, which="LM")
@@ -97,15 +99,17 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
         if np.linalg.norm(v) > 0.5:
             psi, lam = v / np.linalg.norm(v), vals[j]
             break
-    res.update(seed_seconds=time.perf_counter() - t, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
+    res.update(seed_seconds=time.perf_counter() - t, seed_cpu_seconds=time.process_time() - cpu0, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
     solver = ScipyCG(op)
     modes = {}
     seed_of = {"quartic": psi, "cubic": None, "phm": psi}
     for kind in kinds:
         s = seed_of[kind] if seed_of[kind] is not None else (modes["quartic"].pi if "quartic" in modes else psi)
+        cpu = time.process_time()
         m = find_mode(op, kind=kind, seed=s, solver=solver)
+        cpu = time.process_time() - cpu
         modes[kind] = m
-        res[kind] = {"seconds": m.seconds, "omega": m.omega, "Ne": m.participation_number,
+        res[kind] = {"seconds": m.seconds, "cpu_seconds": cpu, "omega": m.omega, "Ne": m.participation_number,
                      "residual": m.residual, "converged": m.converged, "iterations": m.iterations,
                      "stop": m.stop, "rss_MB": rss_mb()}
         print(kind, json.dumps(res[kind]), flush=True)
@@ -116,6 +120,11 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
         for _ in range(5):
             fn(z)
         res[f"{name}_ms"] = (time.perf_counter() - t) / 5 * 1e3
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        t = time.process_time()
+        for _ in range(5):
+            fn(z)
+        res[f"{name}_cpu_ms"] = (time.process_time() - t) / 5 * 1e3
     res["rss_end_MB"] = rss_mb()
     print(json.dumps({k: v for k, v in res.items() if not isinstance(v, dict)}))
     if out is not None:
