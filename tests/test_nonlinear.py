@@ -171,6 +171,24 @@ def test_minimizer_and_map_same_mode(op, psi, kind):
     assert a.omega == pytest.approx(np.sqrt(a.kappa))
 
 
+def test_petsc_solver_matches_scipy(op, psi):
+    """PETSc CG + GAMG (translations as null space) and SciPy CG + block Jacobi solve M x = b alike,
+    the warm start from the solution costs no iteration, and the map reaches the same mode with either."""
+    from glassmodes.nonlinear import PetscCG, ScipyCG
+
+    b = op.cubic(psi + 0.1)
+    s1, s2 = ScipyCG(op), PetscCG(op)
+    x1, x2 = s1.solve(b), s2.solve(b)
+    assert np.linalg.norm(x1 - x2) <= 1e-9 * np.linalg.norm(x1)
+    assert np.linalg.norm(op.null_basis.T @ x2) < 1e-12 * np.linalg.norm(x2)
+    its = s2.iterations
+    s2.solve(b, x2)
+    assert s2.iterations - its <= 1
+    a = find_mode(op, kind="phm", seed=psi, method="map", solver=s2)
+    c = find_mode(op, kind="phm", seed=psi, method="map", solver=s1)
+    assert a.converged and a.overlap(c) > 1 - 1e-8
+
+
 def test_cubic_sign_and_even_map(op, psi):
     q = find_mode(op, kind="quartic", seed=psi)
     a = find_mode(op, kind="cubic", seed=q.pi)

@@ -36,6 +36,9 @@ def add_arguments(parser) -> None:
                         help="|overlap| above which two modes of a kind are one (default 0.99)")
     parser.add_argument("--max-iter", type=int, default=2000, help="L-BFGS iterations per mode (default 2000)")
     parser.add_argument("--map-iter", type=int, default=500, help="map steps per mode (default 500)")
+    parser.add_argument("--solver", choices=("auto", "scipy", "petsc"), default="auto",
+                        help="linear solves of the maps: SciPy CG + block Jacobi, or PETSc CG + GAMG (translations as "
+                             "null space; distributed by rows); auto: petsc under --np > 1, else scipy")
     parser.add_argument("--np", type=int, default=1, help="MPI ranks (re-runs itself under mpirun)")
     parser.add_argument("-o", "--output", required=True, help="nonlinear-mode file to write (.h5)")
     parser.add_argument("--plot", help="PNG: omega of the quartic, cubic and PHM modes against the harmonic seed's")
@@ -113,8 +116,13 @@ def run(args) -> int:
         if say:
             say(f"{len(seeds)} seed(s), kinds {', '.join(kinds)}, {op.natoms} atoms, tol {args.tol:g}"
                 + (f", {comm.Get_size()} ranks" if comm is not None else ""))
+        solver = None
+        if args.method != "lbfgs":
+            from glassmodes.nonlinear.solvers import PetscCG, ScipyCG
+            use_petsc = args.solver == "petsc" or (args.solver == "auto" and comm is not None)
+            solver = PetscCG(op) if use_petsc else ScipyCG(op)
         res = find_modes(op, seeds, kinds, method=args.method, tol=args.tol, dedupe=args.dedupe, progress=say,
-                         max_iter=args.max_iter, map_iter=args.map_iter)
+                         solver=solver, max_iter=args.max_iter, map_iter=args.map_iter)
         psis = np.stack(psi_cols, axis=1) if psi_cols else None
         if root:
             overl = {k: harmonic_overlaps(res.modes[k], psis) for k in kinds}

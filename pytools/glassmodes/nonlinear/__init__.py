@@ -11,8 +11,8 @@ from glassmodes.nonlinear.modes import (
     NonlinearMode, NonlinearModeError, deduplicate, find_mode,
 )
 from glassmodes.nonlinear.operators import ForceConstantOperator, NonlinearOperator, OscillatorOperator
-from glassmodes.nonlinear.solvers import LinearSolveError, ScipyCG
+from glassmodes.nonlinear.solvers import LinearSolveError, PetscCG, ScipyCG
 
 __all__ = ["KINDS", "Evaluation", "evaluate", "NonlinearMode", "NonlinearModeError", "deduplicate",
            "find_mode", "ForceConstantOperator", "NonlinearOperator", "OscillatorOperator",
-           "LinearSolveError", "ScipyCG"]
+           "LinearSolveError", "PetscCG", "ScipyCG"]
