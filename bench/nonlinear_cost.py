@@ -110,7 +110,8 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
     t = time.perf_counter()
     cpu0 = time.process_time()
     cached = folder / "psi.npy"
-    if cached.is_file():                  # the softest mode of an earlier run on this glass
+    was_cached = cached.is_file()
+    if was_cached:                  # the softest mode of an earlier run on this glass
         psi = np.load(cached)
         lam = float(psi @ op.matvec(psi))
     else:
@@ -124,7 +125,7 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
                 psi, lam = v / np.linalg.norm(v), vals[j]
                 break
         np.save(cached, psi)
-    res.update(seed_cached=cached.is_file(), seed_seconds=time.perf_counter() - t, seed_cpu_seconds=time.process_time() - cpu0, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
+    res.update(seed_cached=was_cached, seed_seconds=time.perf_counter() - t, seed_cpu_seconds=time.process_time() - cpu0, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
     solver = ScipyCG(op)
     modes = {}
     seed_of = {"quartic": psi, "cubic": None, "phm": psi}
