@@ -8,7 +8,7 @@ MODES: a mode file with the seed eigenvectors stored (glassmodes modes); FC: the
 structure, written with `write_fc3 all FILE method analytic order 4` (order 4 is needed for quartic
 modes; cubic and PHM modes need order 3). --field: r_AB to a second structure (LAMMPS data or XYZ
 file of the same atoms) or a displacement (.npy, shape (N, d)). The output is a mode file whose
-modes are the nonlinear modes (export-mode and analyze read it as any mode file), with the per-mode data under
+modes are the nonlinear modes (export-mode, render and analyze read it as any mode file), with the per-mode data under
 /nonlinear/{quartic,cubic,phm}. Definitions and convergence criteria: docs/nonlinear.md.
 """
 
