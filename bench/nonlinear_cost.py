@@ -4,6 +4,7 @@ Two stages in separate processes so that the peak memory of the mode search is i
   python bench/nonlinear_cost.py prepare --n 4000 --dir /tmp/nlbench/4000   # LAMMPS: glass, H, order-4 table
   python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4000 --dir /tmp/nlbench/32000   # 2x2x2 copy
   python bench/nonlinear_cost.py time --dir /tmp/nlbench/4000 [--kinds quartic,cubic,phm] [--out F.json]
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/32000 --embed /tmp/nlbench/4000 --out G.json
 The seed is the softest harmonic mode (sparse shift-invert, glassmodes.modes, k = 4); the chain is the
 CLI's: quartic from psi, cubic from the quartic mode, PHM from psi. Reported per mode: wall seconds,
 L-BFGS iterations, map steps, CG iterations, residual; per stage: seconds of the seed eigenproblem and
@@ -93,7 +94,7 @@ def products(folder: Path) -> None:
     print(json.dumps(out))
 
 
-def time_modes(folder: Path, kinds, out: Path | None) -> None:
+def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None) -> None:
     import numpy as np
     import scipy.sparse.linalg as spla
 
@@ -111,7 +112,23 @@ def time_modes(folder: Path, kinds, out: Path | None) -> None:
     cpu0 = time.process_time()
     cached = folder / "psi.npy"
     was_cached = cached.is_file()
-    if was_cached:                  # the softest mode of an earlier run on this glass
+    if embed is not None and not was_cached:
+        # a replicated glass: the softest mode of the original, in the first copy (IDs 1..n0
+        # keep their atoms under `replicate`), zeros elsewhere; a localized seed without an
+        # eigensolve of the large system
+        small = np.load(embed / "psi.npy")
+        x_small = np.asarray(read_fc3(embed / "F").atoms["x"], float)
+        shift = float(np.max(np.abs(np.asarray(fc.atoms["x"], float)[:x_small.shape[0]] - x_small)))
+        if shift > 1e-3:
+            raise SystemExit(f"the first {x_small.shape[0]} atoms are not the original copy (shift {shift:.3g})")
+        res["seed_copy_max_shift"] = shift
+        psi = np.zeros(op.ndof)
+        psi[:small.size] = small
+        psi = op.project(psi)
+        psi /= np.linalg.norm(psi)
+        lam = float(psi @ op.matvec(psi))
+        res["seed"] = f"softest mode of {embed}, embedded in the first copy"
+    elif was_cached:                  # the softest mode of an earlier run on this glass
         psi = np.load(cached)
         lam = float(psi @ op.matvec(psi))
     else:
@@ -165,6 +182,8 @@ def main():
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--kinds", default="quartic,cubic,phm")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--embed", type=Path, help="time: seed = psi.npy of this (smaller, replicated) glass's folder, "
+                                                "zero-padded (no eigensolve of the large glass)")
     ap.add_argument("--products-only", action="store_true",
                     help="time: only the CPU time of one product of each kind (random field), no mode search")
     a = ap.parse_args()
@@ -176,7 +195,7 @@ def main():
         if a.products_only:
             products(a.dir)
         else:
-            time_modes(a.dir, a.kinds.split(","), a.out)
+            time_modes(a.dir, a.kinds.split(","), a.out, a.embed)
 
 
 if __name__ == "__main__":
