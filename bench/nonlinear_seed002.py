@@ -1,4 +1,4 @@
-"""Seed-002 check (Khomenko et al. (2021), Figs. 7-8): the cubic map seeded with r_AB of a double-well pair
+"""Check of Khomenko et al. (2020), Figs. 7-8: the cubic map seeded with r_AB of a double-well pair
 gives a mode with overlaps c, a with r_AB far above the best harmonic mode's; seeded with the softest
 harmonic mode it does not.
 

@@ -9,8 +9,8 @@ tangent (Euler), only the projection of the zero modes is applied.
 
 **Fixed-point maps** (nonlinear inverse iterations, one linear solve of M per step):
 
-* cubic  pi <- M^-1 (U3:pi pi), normalized (Khomenko et al., Phys. Rev. Research 3, ... (2021)
-  [seed 002], Eq. 6; Kapteijns thesis Eq. 4.1). The map is even (F(-pi) = F(pi)): the sign of
+* cubic  pi <- M^-1 (U3:pi pi), normalized (Khomenko et al. (2020),
+  Sec. III; Kapteijns thesis Eq. 4.1). The map is even (F(-pi) = F(pi)): the sign of
   each new iterate is chosen so that pi_new . pi > 0;
 * phm    pi <- M^-1 zeta(pi), normalized (Kapteijns thesis Eq. 4.4);
 * quartic pi <- M^-1 (U4:.pi pi pi), normalized (the same construction for E4; not in the papers).

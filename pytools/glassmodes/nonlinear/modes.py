@@ -4,7 +4,7 @@
 tools): the Riemannian L-BFGS of :mod:`glassmodes.nonlinear.minimize` from the seed, then the
 fixed-point map of the same kind as a polish until the residual
 ``||M pi - (kappa/c) g(pi)|| / ||M pi||`` is below ``tol`` (1e-8). ``method="map"`` runs the map
-alone (seed 002's procedure for cubic modes), ``method="lbfgs"`` the minimizer alone.
+alone (the procedure of Khomenko et al. (2020) for cubic modes), ``method="lbfgs"`` the minimizer alone.
 A mode that misses ``tol`` comes back with ``converged=False``, never as converged.
 """
 
@@ -87,7 +87,7 @@ class NonlinearMode:
 
     @property
     def single_particle(self) -> bool:
-        """N e < 2: a solution on (about) one particle (rattler-like; Kapteijns thesis Sec. 3.x)."""
+        """N e < 2: a solution on (about) one particle (rattler-like)."""
         return self.participation_number < SINGLE_PARTICLE_NE
 
     def overlap(self, other) -> float:

@@ -37,8 +37,8 @@ CONTENT = "nonlinear modes"
 FLOAT_FIELDS = ("kappa", "omega", "tau", "chi", "cost", "pr", "participation_number", "residual",
                 "map_step", "seconds")
 DEFINITIONS = {
-    "quartic": "minimum of E4 = kappa^2/chi on the unit sphere (Kapteijns thesis Eq. 3.6)",
-    "cubic": "minimum of E3 = kappa^3/tau^2 (Kapteijns thesis Eq. 3.31; Khomenko et al. Eq. 6 map), tau >= 0",
+    "quartic": "minimum of E4 = kappa^2/chi on the unit sphere (Kapteijns thesis Eq. 3.12)",
+    "cubic": "minimum of E3 = kappa^3/tau^2 (Kapteijns thesis Eq. 3.31; map of Khomenko et al. (2020)), tau >= 0",
     "phm": "minimum of (pi.M.pi)^2 / sum_<ij> (pi_ij.pi_ij)^2 over interacting pairs (Kapteijns thesis Eq. 4.2)",
     "residual": "||M pi - (kappa/c) g(pi)|| / ||M pi||, (c, g) = (chi, U4:.pipipi), (tau, U3:pipi), (D, zeta)",
     "kappa": "pi.M.pi, mass-weighted Hessian, pi unit norm",

@@ -2,7 +2,7 @@
 
 For each seed (harmonic mode psi or a field) and each kind asked for, :func:`find_mode` is run;
 the cubic search starts from the quartic mode of the same seed when quartic modes are computed
-too (the thesis' chain psi -> pi4 -> pi3, Kapteijns thesis Sec. 3.4), else from the seed.
+too (the thesis' chain psi -> pi4 -> pi3, Kapteijns thesis appendix 3.B), else from the seed.
 Modes of one kind whose |overlap| exceeds ``dedupe`` are kept once (the first seed's).
 """
 

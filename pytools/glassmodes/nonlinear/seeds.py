@@ -7,7 +7,7 @@ files' eigenvectors. Fields are read from
   order of the mode file (ascending atom ID);
 * a LAMMPS data file (``write_data``) or an (extended) XYZ file of a second structure B of the
   same atoms: u = x_B - x_A with the minimum image in the mode file's box (r_AB of Khomenko
-  et al. (2021), Sec. III).
+  et al. (2020), Sec. III).
 """
 
 from __future__ import annotations
