@@ -10,7 +10,7 @@ cubic     E3 = A^3 / T^2, T = U3:.zzz           (6A^2/T^2) [Mz - (A/T) U3:zz]
 phm       C  = A^2 / D,  D = sum_<ij> z_ij^4    (4A/D) [Mz - (A/D) zeta]
 ========  ====================================  ======================================================
 
-(Kapteijns thesis, Universiteit van Amsterdam (2021): E4 Eq. 3.12, E3 Eq. 3.31, PHM Eq. 4.2 and
+(Kapteijns thesis, University of Amsterdam: E4 Eq. 3.12, E3 Eq. 3.31, PHM Eq. 4.2 and
 zeta Eq. 4.5; Gartner and Lerner, SciPost Phys. 1, 016 (2016) for the quartic modes; the
 gradients follow from dQ/dz = 4 U4:.zzz, dT/dz = 3 U3:zz, dD/dz = 4 zeta.) Each cost is
 invariant under z -> a z; on the unit sphere kappa = A, tau = T, chi = Q, and a stationary point
