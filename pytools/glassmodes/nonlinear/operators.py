@@ -21,7 +21,7 @@ Two implementations: :class:`ForceConstantOperator` (a pair table written by the
 ``write_fc3 ... method analytic order 4``, read by :func:`glassmodes.fc3.read_fc3`) and
 :class:`OscillatorOperator` (independent anharmonic oscillators, whose nonlinear modes are known
 exactly; for tests). Reference: L. Gartner and E. Lerner, SciPost Phys. 1, 016 (2016) and
-the Kapteijns thesis (Universiteit van Amsterdam, 2021), chapters 3-4.
+Kapteijns (thesis, University of Amsterdam), chapters 3-4.
 """
 
 from __future__ import annotations
