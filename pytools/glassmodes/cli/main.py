@@ -36,6 +36,7 @@ SUBCOMMANDS = {
     "expand": "expand",
     "elastic": "elastic",
     "dipoles": "dipoles",
+    "nonlinear": "nonlinear",
 }
 
 

@@ -1,0 +1,202 @@
+"""Time and memory per nonlinear mode against N (3D Kob-Andersen glass quenched from random positions).
+
+Two stages in separate processes so that the peak memory of the mode search is its own:
+  python bench/nonlinear_cost.py prepare --n 4000 --dir /tmp/nlbench/4000   # LAMMPS: glass, H, order-4 table
+  python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4000 --dir /tmp/nlbench/32000   # 2x2x2 copy
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/4000 [--kinds quartic,cubic,phm] [--out F.json]
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/32000 --embed /tmp/nlbench/4000 --out G.json
+The seed is the softest harmonic mode (sparse shift-invert, glassmodes.modes, k = 4); the chain is the
+CLI's: quartic from psi, cubic from the quartic mode, PHM from psi. Reported per mode: wall seconds,
+L-BFGS iterations, map steps, CG iterations, residual; per stage: seconds of the seed eigenproblem and
+the process's peak resident memory (ru_maxrss) after each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def prepare(n: int, folder: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from systems import ka_glass
+
+    from glassmodes.lammps_session import open_lammps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    lmp = open_lammps()
+    try:
+        for line in ka_glass(n, seed=2024, ftol=1e-10):
+            lmp.command(line)
+        lmp.command(f"write_fc3 all {folder / 'F'} method analytic order 4")
+    finally:
+        lmp.close()
+    print(f"prepared N={n} in {time.perf_counter() - t:.1f} s")
+
+
+def replicate(src: Path, folder: Path, times: int = 2) -> None:
+    """Rebuild the glass of ``src`` (its table's atoms file and box), ``replicate times times times`` (a
+    periodic copy of a minimum is a minimum; its soft modes come in ``times^3`` copies), write the table."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import numpy as np
+    from systems import KA_PAIR
+
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.lammps_session import open_lammps
+
+    fc = read_fc3(src / "F")
+    box = fc.meta["box"]
+    at = fc.atoms
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    lmp = open_lammps()
+    try:
+        for c in ["units lj", "atom_style atomic", "atom_modify map yes",
+                  "region box block " + " ".join(repr(float(v)) for p in zip(box["boxlo"], box["boxhi"]) for v in p),
+                  "create_box 2 box"]:
+            lmp.command(c)
+        lmp.create_atoms(at.size, at["id"].tolist(), at["type"].tolist(), np.asarray(at["x"]).ravel().tolist())
+        for c in ["mass 1 1.0", "mass 2 1.0", *KA_PAIR, "neighbor 0.3 bin", f"replicate {times} {times} {times}",
+                  "min_style cg", "minimize 0 1e-10 10000 100000"]:
+            lmp.command(c)
+        lmp.command(f"write_fc3 all {folder / 'F'} method analytic order 4")
+    finally:
+        lmp.close()
+    print(f"replicated {src} x{times}^3 in {time.perf_counter() - t:.1f} s")
+
+
+def products(folder: Path) -> None:
+    """CPU milliseconds of one M z, U3:zz, U4:.zzz, (D, zeta) on a random field (median of 7)."""
+    import numpy as np
+
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.nonlinear import ForceConstantOperator
+
+    op = ForceConstantOperator(read_fc3(folder / "F"))
+    z = op.project(np.random.default_rng(0).normal(size=op.ndof))
+    out = {"natoms": op.natoms}
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        ts = []
+        for _ in range(7):
+            t = time.process_time()
+            fn(z)
+            ts.append(time.process_time() - t)
+        out[f"{name}_cpu_ms"] = float(np.median(ts) * 1e3)
+    print(json.dumps(out))
+
+
+def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None) -> None:
+    import numpy as np
+    import scipy.sparse.linalg as spla
+
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.nonlinear import ForceConstantOperator, find_mode
+    from glassmodes.nonlinear.solvers import ScipyCG
+
+    res = {"rss_start_MB": rss_mb(), "note": "seconds = wall, cpu_seconds = this process's CPU time (the "
+           "machine is shared: wall/cpu gives the load)"}
+    t = time.perf_counter()
+    fc = read_fc3(folder / "F")
+    op = ForceConstantOperator(fc)
+    res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_seconds=time.perf_counter() - t)
+    t = time.perf_counter()
+    cpu0 = time.process_time()
+    cached = folder / "psi.npy"
+    was_cached = cached.is_file()
+    if embed is not None and not was_cached:
+        # a replicated glass: the softest mode of the original, in the first copy (IDs 1..n0
+        # keep their atoms under `replicate`), zeros elsewhere; a localized seed without an
+        # eigensolve of the large system
+        small = np.load(embed / "psi.npy")
+        x_small = np.asarray(read_fc3(embed / "F").atoms["x"], float)
+        shift = float(np.max(np.abs(np.asarray(fc.atoms["x"], float)[:x_small.shape[0]] - x_small)))
+        if shift > 1e-3:
+            raise SystemExit(f"the first {x_small.shape[0]} atoms are not the original copy (shift {shift:.3g})")
+        res["seed_copy_max_shift"] = shift
+        psi = np.zeros(op.ndof)
+        psi[:small.size] = small
+        psi = op.project(psi)
+        psi /= np.linalg.norm(psi)
+        lam = float(psi @ op.matvec(psi))
+        res["seed"] = f"softest mode of {embed}, embedded in the first copy"
+    elif was_cached:                  # the softest mode of an earlier run on this glass
+        psi = np.load(cached)
+        lam = float(psi @ op.matvec(psi))
+    else:
+        M = op.matrix().tocsc()
+        # softest non-translational mode: shift-invert just below zero, translations projected
+        vals, vecs = spla.eigsh(M, k=6, sigma=-1e-3, which="LM")
+        psi = None
+        for j in np.argsort(vals):
+            v = op.project(vecs[:, j])
+            if np.linalg.norm(v) > 0.5:
+                psi, lam = v / np.linalg.norm(v), vals[j]
+                break
+        np.save(cached, psi)
+    res.update(seed_cached=was_cached, seed_seconds=time.perf_counter() - t, seed_cpu_seconds=time.process_time() - cpu0, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
+    solver = ScipyCG(op)
+    modes = {}
+    seed_of = {"quartic": psi, "cubic": None, "phm": psi}
+    for kind in kinds:
+        s = seed_of[kind] if seed_of[kind] is not None else (modes["quartic"].pi if "quartic" in modes else psi)
+        cpu = time.process_time()
+        m = find_mode(op, kind=kind, seed=s, solver=solver)
+        cpu = time.process_time() - cpu
+        modes[kind] = m
+        res[kind] = {"seconds": m.seconds, "cpu_seconds": cpu, "omega": m.omega, "Ne": m.participation_number,
+                     "residual": m.residual, "converged": m.converged, "iterations": m.iterations,
+                     "stop": m.stop, "rss_MB": rss_mb()}
+        print(kind, json.dumps(res[kind]), flush=True)
+    # per-product cost
+    z = psi
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        t = time.perf_counter()
+        for _ in range(5):
+            fn(z)
+        res[f"{name}_ms"] = (time.perf_counter() - t) / 5 * 1e3
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        t = time.process_time()
+        for _ in range(5):
+            fn(z)
+        res[f"{name}_cpu_ms"] = (time.process_time() - t) / 5 * 1e3
+    res["rss_end_MB"] = rss_mb()
+    print(json.dumps({k: v for k, v in res.items() if not isinstance(v, dict)}))
+    if out is not None:
+        out.write_text(json.dumps(res, indent=1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("stage", choices=("prepare", "replicate", "time"))
+    ap.add_argument("--src", type=Path, help="replicate: folder of the glass to copy 2x2x2")
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--dir", type=Path, required=True)
+    ap.add_argument("--kinds", default="quartic,cubic,phm")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--embed", type=Path, help="time: seed = psi.npy of this (smaller, replicated) glass's folder, "
+                                                "zero-padded (no eigensolve of the large glass)")
+    ap.add_argument("--products-only", action="store_true",
+                    help="time: only the CPU time of one product of each kind (random field), no mode search")
+    a = ap.parse_args()
+    if a.stage == "prepare":
+        prepare(a.n, a.dir)
+    elif a.stage == "replicate":
+        replicate(a.src, a.dir)
+    else:
+        if a.products_only:
+            products(a.dir)
+        else:
+            time_modes(a.dir, a.kinds.split(","), a.out, a.embed)
+
+
+if __name__ == "__main__":
+    main()

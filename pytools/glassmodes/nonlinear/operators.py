@@ -1,0 +1,282 @@
+"""Operators of the nonlinear-mode problems: Hessian products, cubic/quartic contractions, PHM pair sums.
+
+Every cost of :mod:`glassmodes.nonlinear.costs` needs only these products of a field ``z``
+(shape=(n,), n = d*N, mass-weighted, component ``d*k + alpha`` of atom ``k``):
+
+=====================  ===================================================  ==========
+method                 meaning                                              shape
+=====================  ===================================================  ==========
+``matvec(z)``          M z  (the dynamical matrix / Hessian)                (n,)
+``cubic(z)``           U3 : z z  = sum_jk Phi3(i,j,k) z_j z_k               (n,)
+``quartic(z)``         U4 :. z z z = sum_jkl Phi4(i,j,k,l) z_j z_k z_l      (n,)
+``pairs(z)``           (D, zeta): D = sum_<ij> (z_ij . z_ij)^2 over the     (float, (n,))
+                       interacting pairs, zeta = dD/dz / 4 (thesis Eq. 4.5)
+=====================  ===================================================  ==========
+
+Full contractions follow by Euler's theorem: ``U3:.zzz = z . cubic(z)``,
+``U4::zzzz = z . quartic(z)``. ``z_ij = z_j - z_i`` (an atom outside the group, index -1 in a
+pair table, counts as z = 0).
+
+Two implementations: :class:`ForceConstantOperator` (a pair table written by the plugin's
+``write_fc3 ... method analytic order 4``, read by :func:`glassmodes.fc3.read_fc3`) and
+:class:`OscillatorOperator` (independent anharmonic oscillators, whose nonlinear modes are known
+exactly; for tests). Reference: L. Gartner and E. Lerner, SciPost Phys. 1, 016 (2016) and
+Kapteijns (thesis, University of Amsterdam), chapters 3-4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from glassmodes.fc3 import kernels
+from glassmodes.modes.core import translation_basis, unit_factor
+
+
+class NonlinearOperator:
+    """The interface the minimizers and maps use (see the module docs for the products).
+
+    Attributes
+    ----------
+    ndof : int
+        n = d*N.
+    dimension : int
+        d (1 for the synthetic oscillators).
+    units : str
+        LAMMPS unit style: omega = sqrt(kappa * ftm2v).
+    has_quartic : bool
+        Whether ``quartic`` is available (pair tables written with ``order 4``).
+    null_basis : ndarray, shape=(n, k) or None
+        Orthonormal basis of the zero modes to project out (rigid translations), or None.
+    """
+
+    ndof: int
+    dimension: int
+    units: str = "lj"
+    has_quartic: bool = True
+    null_basis: np.ndarray | None = None
+
+    @property
+    def natoms(self) -> int:
+        return self.ndof // self.dimension
+
+    @property
+    def ftm2v(self) -> float:
+        return unit_factor(self.units)
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """z with the zero modes (translations) removed, shape=(n,)."""
+        z = np.asarray(z, dtype=float).ravel()
+        if self.null_basis is None:
+            return z.copy()
+        return z - self.null_basis @ (self.null_basis.T @ z)
+
+    def matvec(self, z):
+        raise NotImplementedError
+
+    def cubic(self, z):
+        raise NotImplementedError
+
+    def quartic(self, z):
+        raise NotImplementedError
+
+    def pairs(self, z):
+        raise NotImplementedError
+
+    def matrix(self) -> sp.csr_matrix:
+        """M as a sparse matrix, shape=(n, n)."""
+        raise NotImplementedError
+
+    def block_diagonal(self) -> np.ndarray:
+        """The d x d diagonal blocks of M, shape=(N, d, d) (block-Jacobi preconditioner)."""
+        m = self.matrix().tocsr()
+        d, n = self.dimension, self.natoms
+        rows = np.arange(n) * d
+        out = np.zeros((n, d, d))
+        for a in range(d):
+            for b in range(d):
+                out[:, a, b] = np.asarray(m[rows + a, rows + b]).ravel()
+        return out
+
+
+class ForceConstantOperator(NonlinearOperator):
+    """The operators of a glass from its pair-derivative table (``write_fc3 ... order 4``).
+
+    Parameters
+    ----------
+    fc : glassmodes.fc3.ForceConstants
+        A ``pair-derivatives`` table (order 3 suffices for cubic and PHM modes, order 4 is needed
+        for quartic modes). It is used mass weighted (Phi_k / sqrt(m ... m)), the convention of
+        the mode files' eigenvectors.
+    hessian : scipy sparse matrix, shape=(n, n), optional
+        The mass-weighted Hessian; default: rebuilt from the table (``fc.hessian()``, the same
+        matrix as ``write_hessian``).
+    units : str
+        LAMMPS unit style (default: the table's sidecar ``units``).
+
+    Notes
+    -----
+    The PHM pairs are the table's interacting pairs (every pair inside the cutoff), the thesis'
+    choice for pair potentials (Kapteijns thesis, Sec. 4.2). ``z_ij`` are differences of the
+    mass-weighted field; with equal masses (all the papers' models) that is the displacement
+    difference up to a constant factor, which cancels in the PHM cost.
+    """
+
+    def __init__(self, fc, hessian=None, units: str | None = None):
+        if fc.storage != "pair-derivatives":
+            raise ValueError("nonlinear modes need a pair-derivative table (write_fc3 ... method analytic); "
+                             f"this file has {fc.storage} storage")
+        self.fc = fc.with_mass_weighting(True)
+        self.dimension = fc.dimension
+        self.ndof = fc.ndof
+        self.units = units or str(fc.meta.get("units", "lj"))
+        self.has_quartic = fc.order >= 4
+        self._m = sp.csr_matrix(hessian) if hessian is not None else self.fc.hessian()
+        if self._m.shape != (self.ndof, self.ndof):
+            raise ValueError(f"Hessian of shape {self._m.shape}, the table has {self.ndof} degrees of freedom")
+        rec = fc.records
+        self._i = np.asarray(rec["i"], dtype=np.int64)
+        self._j = np.asarray(rec["j"], dtype=np.int64)
+        # diagonal contractions (U3:zz, U4:.zzz) in one pass over this rank's pairs; the same
+        # formulas as glassmodes.fc3.kernels with u = v = w (checked against them in the tests)
+        self._geo = kernels.PairGeometry(self._i, self._j, rec["r"], rec["dphi"], fc.dimension)
+        self._jj = np.where(self._j < 0, fc.natoms, self._j)
+        # incidence matrix B (pairs x atoms): (B u)_p = u_j - u_i (u_j = 0 outside the group); the
+        # gathers w_j += t_p, w_i -= t_p are B^T t (sparse products: faster than fancy indexing)
+        npair = self._i.size
+        inside = self._j >= 0
+        rows = np.concatenate([np.arange(npair), np.flatnonzero(inside)])
+        cols = np.concatenate([self._i, self._j[inside]])
+        vals = np.concatenate([-np.ones(npair), np.ones(int(inside.sum()))])
+        self._B = sp.csr_matrix((vals, (rows, cols)), shape=(npair, fc.natoms))
+        self._BT = self._B.T.tocsr()
+        stored_mw = bool(fc.meta["values_mass_weighted"])
+        m = np.asarray(fc.atoms["mass"], dtype=float)
+        self._scale = None if stored_mw else 1.0 / np.sqrt(m)
+        self.masses = np.asarray(fc.atoms["mass"], dtype=float)
+        # rigid translations are zero modes only if no pair reaches outside the group
+        self.outside_pairs = int(np.count_nonzero(self._j < 0))
+        if self.outside_pairs == 0:
+            self.null_basis = translation_basis(np.repeat(self.masses, self.dimension), self.dimension)
+        else:
+            self.null_basis = None
+
+    @property
+    def comm(self):
+        return self.fc.comm
+
+    def matvec(self, z):
+        return self._m @ np.asarray(z, dtype=float)
+
+    def matrix(self):
+        return self._m
+
+    def _differences(self, z):
+        u = np.asarray(z, dtype=float).reshape(self.natoms, self.dimension)
+        if self._scale is not None:
+            u = u * self._scale[:, None]
+        a = self._B @ u
+        g = self._geo
+        return a, np.einsum("pa,pa->p", g.n, a), np.einsum("pa,pa->p", a, a)
+
+    def _gather(self, t):
+        w = self._BT @ t
+        if self._scale is not None:
+            w *= self._scale[:, None]
+        return self._sum_ranks(w.ravel())
+
+    def _sum_ranks(self, w):
+        """Sum of a vector over the ranks holding slices of the pairs (as is in serial)."""
+        if self.comm is None:
+            return w
+        from mpi4py import MPI
+        total = np.empty_like(w)
+        self.comm.Allreduce(w, total, op=MPI.SUM)
+        return total
+
+    def cubic(self, z):
+        """U3:zz; per pair t = (D (n.a)^2 + C a.a) n + 2 C (n.a) a, a = z_j - z_i."""
+        g = self._geo
+        a, na, aa = self._differences(z)
+        t = (g.D * na * na + g.C * aa)[:, None] * g.n + (2.0 * g.C * na)[:, None] * a
+        return self._gather(t)
+
+    def quartic(self, z):
+        """U4:.zzz; per pair t = (E (n.a)^3 + 3 (D/r) (a.a)(n.a)) n + 3 ((D/r)(n.a)^2 + (C/r) a.a) a."""
+        if not self.has_quartic:
+            raise ValueError("quartic modes need the fourth-order pair table: write it with "
+                             "`write_fc3 GROUP FILE method analytic order 4`")
+        g = self._geo
+        a, na, aa = self._differences(z)
+        dr, cr = g.D / g.rlen, g.C / g.rlen
+        t = (g.E * na ** 3 + 3.0 * dr * aa * na)[:, None] * g.n + (3.0 * (dr * na * na + cr * aa))[:, None] * a
+        return self._gather(t)
+
+    def pairs(self, z):
+        """D = sum_p |z_j - z_i|^4 over this table's pairs and zeta = dD/dz / 4 (z as given, mass weighted)."""
+        dz = self._B @ np.asarray(z, dtype=float).reshape(self.natoms, self.dimension)
+        s = np.einsum("pa,pa->p", dz, dz)
+        big_d = float(np.dot(s, s))
+        zeta = (self._BT @ (s[:, None] * dz)).ravel()
+        if self.comm is not None:          # each rank holds a slice of the pairs
+            big_d = self.comm.allreduce(big_d)
+        return big_d, self._sum_ranks(zeta)
+
+
+class OscillatorOperator(NonlinearOperator):
+    """Independent anharmonic oscillators U = sum_i (k_i x_i^2/2 + t_i x_i^3/6 + g_i x_i^4/24).
+
+    Optionally in rotated coordinates y = Q x (Q orthogonal), so the modes are the columns of
+    Q^T instead of the axes. The nonlinear modes are known exactly: the axis e_i (or row i of Q)
+    is a quartic mode with kappa = k_i, chi = g_i, a cubic mode with tau = t_i, and (the PHM
+    pairs being each coordinate tied to a fixed wall, D = sum_i x_i^4) a PHM with kappa = k_i.
+    Stationarity: M e_i = k_i e_i = (k_i/g_i) g_i e_i.
+
+    Parameters
+    ----------
+    k, t, g : array_like, shape=(n,)
+        Stiffnesses (> 0), cubic and quartic coefficients (g > 0 for quartic modes).
+    rotation : ndarray, shape=(n, n), optional
+        Orthogonal Q; default identity.
+    """
+
+    def __init__(self, k, t, g, rotation=None, units: str = "lj"):
+        self.k = np.asarray(k, dtype=float)
+        self.t = np.asarray(t, dtype=float)
+        self.g = np.asarray(g, dtype=float)
+        self.ndof = self.k.size
+        self.dimension = 1
+        self.units = units
+        self.has_quartic = True
+        self.null_basis = None
+        self.Q = None if rotation is None else np.asarray(rotation, dtype=float)
+
+    def _to(self, z):
+        z = np.asarray(z, dtype=float)
+        return z if self.Q is None else self.Q.T @ z        # x = Q^T y
+
+    def _back(self, x):
+        return x if self.Q is None else self.Q @ x
+
+    def matvec(self, z):
+        return self._back(self.k * self._to(z))
+
+    def cubic(self, z):
+        x = self._to(z)
+        return self._back(self.t * x * x)
+
+    def quartic(self, z):
+        x = self._to(z)
+        return self._back(self.g * x ** 3)
+
+    def pairs(self, z):
+        x = self._to(z)
+        return float(np.sum(x ** 4)), self._back(x ** 3)
+
+    def matrix(self):
+        if self.Q is None:
+            return sp.diags(self.k).tocsr()
+        return sp.csr_matrix(self.Q @ np.diag(self.k) @ self.Q.T)
+
+    def block_diagonal(self):
+        return np.asarray(self.matrix().diagonal()).reshape(-1, 1, 1)
