@@ -294,7 +294,7 @@ class Landscape:
         with tempfile.TemporaryDirectory(prefix="gm-saddle-") as tmp:
             self._lmp.command("run 0 post no")
             self._lmp.command(f"write_hessian all {tmp}/H fcheck no ftol 1e3")
-            D = read_hessian(f"{tmp}/H").dynamical_matrix
+            D = read_hessian(f"{tmp}/H").dynamical_matrix()
         return np.sort(sla.eigsh(D, k=k, which="SA", tol=1e-10, ncv=max(4 * k, 40), maxiter=20000,
                                  return_eigenvectors=False))
 
