@@ -109,3 +109,175 @@ def test_path_potential_bad_input():
         levels_fd(np.linspace(0, 1, 11), np.zeros(11), 0.0)
     with pytest.raises(ValueError, match="uniform"):
         levels_fd(np.array([0, 1, 3, 4, 5.0]), np.zeros(5), 1.0)
+
+
+# -------------------------------------------------------------------------------------------------
+# pairs, paths and result files (no LAMMPS)
+# -------------------------------------------------------------------------------------------------
+
+from glassmodes.landscape.neb import MEP, read_configuration  # noqa: E402
+from glassmodes.landscape.tls import (Minimum, folder_pairs, pr_dw, read_result, table_row,  # noqa: E402
+                                      transition_pairs, write_result)
+
+SEED002 = "/work/shared/data/seed002_is"
+PAIR_C3 = ("2.044528139E-01.conf.txt", "2.044543839E-01.conf.txt")
+
+
+def test_transition_pairs_hop_graph():
+    """Frames A A B A B B C A: minima 0, 1, 2; pair (0, 1) hopped 3 times both ways, (1, 2) and (0, 2) once."""
+    rng = np.random.default_rng(1)
+    L = np.full(3, 5.0)
+    base = rng.uniform(0, 5, (20, 3))
+    mins = [base, base.copy(), base.copy()]
+    mins[1][3] += [0.2, 0, 0]
+    mins[2][7] += [0, 0.3, 0]
+    seq = [0, 0, 1, 0, 1, 1, 2, 0]
+    frames = [mins[s] + rng.normal(0, 1e-5, (20, 3)) + L * (k % 2) for k, s in enumerate(seq)]  # noise, box shifts
+    labels, pairs = transition_pairs(frames, L)
+    assert labels.tolist() == seq
+    assert len(pairs) == 1 and pairs[0]["a"] == 0 and pairs[0]["b"] == 1 and pairs[0]["hops"] == 3
+    assert pairs[0]["ab"] == 2 and pairs[0]["ba"] == 1
+    _, all_pairs = transition_pairs(frames, L, min_hops=1, back_and_forth=False)
+    assert {(p["a"], p["b"]) for p in all_pairs} == {(0, 1), (1, 2), (0, 2)}
+
+
+def test_folder_pairs_filters():
+    L = np.full(3, 10.0)
+    x = np.random.default_rng(2).uniform(0, 10, (30, 3))
+    m = [Minimum("a", x, 1.0, 0.0), Minimum("b", x + 1e-6, 1.0 + 1e-12, 0.0)]
+    y = x.copy()
+    y[0] += [0.1, 0, 0]
+    y[1] += [0, 0.2, 0]
+    m.append(Minimum("c", y + L, 0.5, 0.0))            # another image of the box: still a small displacement
+    z = x.copy()
+    z[5] += [0.3, 0, 0]
+    m.append(Minimum("d", z, 3.0, 0.0))
+    rows = folder_pairs(m, L, np.ones(30), max_dE=1.0)
+    names = [(r["a"], r["b"]) for r in rows]
+    assert ("a", "b") not in names                       # identical minima
+    assert ("c", "a") in names and ("c", "b") in names   # A = the lower one
+    assert all("d" not in n for n in names)              # dE = 2.5 > 1
+    r = next(r for r in rows if r["a"] == "c" and r["b"] == "a")
+    # the mean displacement (0.1, 0.2, 0) / 30 is removed from the field
+    assert r["max_disp"] == pytest.approx(np.hypot(0.1 / 30, 0.2 * 29 / 30), rel=1e-9) and 1.0 < r["PR_DW"] < 2.0
+    assert folder_pairs(m, L, np.ones(30), max_dE=10.0, max_distance=0.1) == []
+
+
+def test_pr_dw_limits():
+    d = np.zeros((50, 3))
+    d[4] = [0.3, 0, 0]
+    assert pr_dw(d) == pytest.approx(1.0)
+    assert pr_dw(np.ones((50, 3))) == pytest.approx(50.0)
+
+
+def _mep(energies):
+    K = len(energies)
+    x = np.zeros((K, 2, 3))
+    x[:, 0, 0] = np.linspace(0, 1, K)
+    return MEP(x=x, energy=np.array(energies, dtype=float), forces=np.zeros_like(x), masses=np.ones(2),
+               climbing=-1, iterations=0, fmax=0.0, method="test", seconds=0.0)
+
+
+def test_mep_interior_minima_and_lengths():
+    m = _mep([0, 1, 0.2, 1.5, 0.5])
+    assert m.interior_minima() == [2] and m.interior_maxima() == [1, 3]
+    assert m.length == pytest.approx(1.0) and m.barrier == 1.5 and m.asymmetry == 0.5
+    m2 = MEP(x=m.x, energy=m.energy, forces=m.forces, masses=np.array([4.0, 1.0]), climbing=-1, iterations=0,
+             fmax=0.0, method="test", seconds=0.0)
+    assert m2.length == pytest.approx(2.0)             # mass-weighted: sqrt(4) * 1
+
+
+def test_result_roundtrip_and_checks(tmp_path):
+    from glassmodes.landscape.tls import FORMAT, UNITS
+
+    row = {"format": FORMAT, "format_version": 1, "units": UNITS, "barrier": 1e-3, "status": "ok",
+           "saddle": {"negative": 1}, "seconds": {"total": 1.0}}
+    write_result(tmp_path / "p.json", row)
+    back = read_result(tmp_path / "p.json")
+    assert back["barrier"] == 1e-3 and "glassmodes_version" in back
+    assert table_row("p", back)["saddle_negative"] == 1
+    bad = dict(row, units=dict(UNITS, energy="eps per atom"))
+    (tmp_path / "q.json").write_text(__import__("json").dumps(bad))
+    with pytest.raises(ValueError, match="units"):
+        read_result(tmp_path / "q.json")
+    (tmp_path / "r.json").write_text("{")
+    with pytest.raises(ValueError, match="not a double-well result"):
+        read_result(tmp_path / "r.json")
+
+
+def test_read_configuration_seed002_and_errors(tmp_path):
+    c = read_configuration(f"{SEED002}/{PAIR_C3[0]}")
+    assert c.natoms == 1500 and np.allclose(c.masses, 1.0) and c.lengths == pytest.approx(np.full(3, 11.4471), abs=1e-4)
+    assert 0.72 < c.diameters.min() < c.diameters.max() < 1.63
+    bad = tmp_path / "bad.data"
+    bad.write_text(open(f"{SEED002}/{PAIR_C3[0]}").read().replace("Atoms # charge", "Atoms # full"))
+    with pytest.raises(ValueError, match="style 'full'"):
+        read_configuration(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        read_configuration(tmp_path / "missing.data")
+
+
+# -------------------------------------------------------------------------------------------------
+# NEB on the real seed-002 pair (design note C.3)
+# -------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def c3_pair(plugin):
+    """The documented pair, re-minimized to max |F_i| <= 1e-10, and a Landscape."""
+    from glassmodes.landscape.neb import Landscape
+
+    a = read_configuration(f"{SEED002}/{PAIR_C3[0]}")
+    b = read_configuration(f"{SEED002}/{PAIR_C3[1]}")
+    land = Landscape(a)
+    xa, ea, fa = land.minimize(a.x)
+    xb, eb, fb = land.minimize(b.x)
+    yield land, xa, xb, ea, eb, fa, fb
+    land.close()
+
+
+def test_seed002_energies_and_reminimization(c3_pair):
+    """Energies per particle = the file names (the files are minima to ~2e-5 in force); after
+    re-minimization max |F_i| <= 1e-10 and the asymmetry is design note C.3's 2.355e-3 eps."""
+    land, xa, xb, ea, eb, fa, fb = c3_pair
+    assert ea / 1500 == pytest.approx(0.2044528139, abs=2e-10)
+    assert eb / 1500 == pytest.approx(0.2044543839, abs=2e-10)
+    assert fa <= 1e-10 and fb <= 1e-10
+    assert eb - ea == pytest.approx(2.355e-3, abs=1e-6)
+
+
+def test_python_neb_seed002_pair(c3_pair):
+    """In-process NEB (4 images): barrier 2.4230e-3 eps (LAMMPS neb in the design note, 8 and 24 images),
+    one negative Hessian eigenvalue at the climbing image, arc length 0.1002 (4 images; 0.10097 with 8),
+    and a splitting (FD = DVR to 1e-6)."""
+    from glassmodes.landscape.neb import neb_python
+    from glassmodes.landscape.schrodinger import tunnel_splitting
+
+    land, xa, xb, *_ = c3_pair
+    m = neb_python(land, xa, xb, nimages=4)
+    assert m.barrier == pytest.approx(2.4230e-3, abs=5e-8)
+    assert m.asymmetry == pytest.approx(2.35503e-3, abs=1e-8)
+    assert m.length == pytest.approx(0.1002, rel=0.01)
+    assert m.climbing == m.saddle and m.fmax < 1e-7
+    eig = land.lowest_hessian_eigenvalues(m.x[m.saddle], k=5)
+    assert np.sum(eig < -1e-6) == 1 and eig[0] == pytest.approx(-0.828, abs=0.01)
+    assert np.all(np.abs(eig[1:4]) < 1e-8) and eig[4] > 0.1
+    sp = tunnel_splitting(m.path_potential(land), hbar=0.01)
+    assert sp.E_dvr == pytest.approx(sp.E, rel=1e-6) and sp.E > 0
+
+
+@pytest.mark.slow
+def test_lammps_neb_matches_python_neb(c3_pair, tmp_path):
+    """LAMMPS's own neb (4 replicas = 4 MPI processes) vs the in-process NEB on the same pair: barriers
+    within 1e-8 eps, arc lengths within 1 % (measured: 1.2e-12 eps and 1.2e-6; 140 s on a loaded 2-core
+    machine)."""
+    from glassmodes.landscape.neb import neb_lammps, neb_python
+
+    land, xa, xb, *_ = c3_pair
+    py = neb_python(land, xa, xb, nimages=4)
+    lm = neb_lammps(land.cfg, xa, xb, tmp_path, nimages=4, land=land)
+    assert abs(py.barrier - lm.barrier) < 1e-8
+    assert lm.length == pytest.approx(py.length, rel=0.01)
+    # LAMMPS's own printed barrier (thermo_modify norm no: total, not per atom)
+    assert lm.info["EBF"] == pytest.approx(lm.barrier, rel=1e-6)
+    eig = land.lowest_hessian_eigenvalues(lm.x[lm.saddle], k=4)
+    assert np.sum(eig < -1e-6) == 1
