@@ -33,6 +33,7 @@ SUBCOMMANDS = {
     "lifetimes": "lifetimes",
     "md-lifetimes": "md_lifetimes",
     "conductivity": "conductivity",
+    "double-wells": "double_wells",
 }
 
 

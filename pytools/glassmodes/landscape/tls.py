@@ -213,6 +213,7 @@ def _overlap_block(fields: dict, vectors: np.ndarray, omega2: np.ndarray, skip: 
         c = overlap_c(f, vec)
         a = overlap_a(f, vec)
         bc, ba = int(np.argmax(c)), int(np.argmax(a))
+        # mode indices count the ascending spectrum from 0, the three translations included
         out[name] = {"best_c": float(c[bc]), "best_c_mode": bc + skip, "best_c_omega": float(np.sqrt(max(w2[bc], 0))),
                      "best_a": float(a[ba]), "best_a_mode": ba + skip,
                      "best_a_omega": float(np.sqrt(max(w2[ba], 0))), "captured_c2": float(np.sum(c * c)),
@@ -236,8 +237,9 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
         NEB images including the ends.
     method : {"python", "lammps"}
         NEB route; ``lammps`` needs ``workdir``.
-    modes : "all", int or None
-        Harmonic modes at A for the overlaps: all (dense), the lowest k, or none.
+    modes : "all", int, None or tuple (omega2, vectors)
+        Harmonic modes at A for the overlaps: all (dense), the lowest k, none, or precomputed by
+        :func:`harmonic_modes` (several pairs sharing A).
     extra_modes : dict of str -> ndarray, shape=(3N,)
         Other mass-weighted directions (e.g. nonlinear modes) for the same overlaps.
 
@@ -293,7 +295,10 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
         for f in fields.values():           # translations removed (zero modes, not part of the event)
             f.reshape(-1, 3)[:] -= f.reshape(-1, 3).mean(axis=0)
         if modes is not None:
-            w2, v = harmonic_modes(land, xa, None if modes == "all" else int(modes))
+            if isinstance(modes, tuple):
+                w2, v = modes
+            else:
+                w2, v = harmonic_modes(land, xa, None if modes == "all" else int(modes))
             row["overlaps"] = _overlap_block(fields, v, w2)
             row["overlaps_modes"] = int(v.shape[1] - 3)
         if extra_modes:
