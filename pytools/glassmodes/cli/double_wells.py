@@ -93,19 +93,22 @@ def run(args) -> int:
         names = [f.name for f in files]
         minima = None
         if cache.exists():
-            with np.load(cache) as z:
-                if list(z["names"]) == names and str(z["forcefield"]) == ff:
-                    minima = [Minimum(str(n), z["x"][k], float(z["energy"][k]), float(z["fmax"][k]))
-                              for k, n in enumerate(z["names"])]
-                    progress(f"re-using the {len(minima)} minimized structures of {cache}")
+            try:
+                with np.load(cache) as z:
+                    if list(z["names"]) == names and str(z["forcefield"]) == ff:
+                        minima = [Minimum(str(n), z["x"][k], float(z["energy"][k]), float(z["fmax"][k]))
+                                  for k, n in enumerate(z["names"])]
+                        progress(f"re-using the {len(minima)} minimized structures of {cache}")
+            except (OSError, ValueError, KeyError) as exc:
+                progress(f"{cache}: unreadable ({exc}); minimizing again")
         if minima is None:
             from glassmodes.landscape.tls import minimize_folder
 
             minima = minimize_folder(files, land, progress=progress)
             for m, n in zip(minima, names):
                 object.__setattr__(m, "name", n)
-            with atomic_output(cache, suffix=".npz") as tmp:
-                np.savez(tmp, names=np.array(names), x=np.array([m.x for m in minima]),
+            with atomic_output(cache) as tmp, open(tmp, "wb") as fh:
+                np.savez(fh, names=np.array(names), x=np.array([m.x for m in minima]),
                          energy=np.array([m.energy for m in minima]), fmax=np.array([m.fmax for m in minima]),
                          forcefield=np.array(ff), units=np.array("lj: eps total, sigma"))
         pairs = folder_pairs(minima, ref.lengths, ref.masses, max_dE=args.max_dE, max_distance=args.max_distance)
