@@ -281,3 +281,41 @@ def test_lammps_neb_matches_python_neb(c3_pair, tmp_path):
     assert lm.info["EBF"] == pytest.approx(lm.barrier, rel=1e-6)
     eig = land.lowest_hessian_eigenvalues(lm.x[lm.saddle], k=4)
     assert np.sum(eig < -1e-6) == 1
+
+
+# -------------------------------------------------------------------------------------------------
+# CLI
+# -------------------------------------------------------------------------------------------------
+
+def _cli(*argv):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "glassmodes.cli.main", "double-wells", *map(str, argv)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_cli_errors(tmp_path):
+    r = _cli(SEED002, "--out", tmp_path / "o", "--preset", "argon")
+    assert r.returncode != 0 and "glassmodes double-wells: error: --hbar" in r.stderr and "Traceback" not in r.stderr
+    r = _cli(SEED002, "--out", tmp_path / "o", "--hbar", "0.01")
+    assert r.returncode != 0 and "TLS threshold" in r.stderr
+    r = _cli(tmp_path / "nowhere", "--out", tmp_path / "o", "--pairs-only")
+    assert r.returncode != 0 and "not a folder" in r.stderr
+
+
+def test_cli_one_pair_and_resume(tmp_path, plugin):
+    """The documented pair through the CLI (4 images, no modes): JSON + table; a second run skips it."""
+    import csv
+
+    out = tmp_path / "dw"
+    args = (SEED002, "--out", out, "--pattern", "2.0445[24]*39E-01.conf.txt", "--hbar", "0.01", "--preset", "argon",
+            "--nimages", "4", "--modes", "none")
+    r = _cli(*args)
+    assert r.returncode == 0, r.stderr
+    assert "2 minima, 1 candidate pair(s)" in r.stdout and "1 double well(s) with a checked saddle" in r.stdout
+    rows = list(csv.DictReader(open(out / "double_wells.csv")))
+    assert len(rows) == 1 and rows[0]["status"] == "ok" and rows[0]["saddle_negative"] == "1"
+    assert float(rows[0]["barrier"]) == pytest.approx(2.4230e-3, abs=5e-8) and rows[0]["tls"] == "False"
+    r = _cli(*args)
+    assert r.returncode == 0 and "done before, skipped" in r.stderr and "re-using the 2 minimized" in r.stderr
