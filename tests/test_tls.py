@@ -319,3 +319,27 @@ def test_cli_one_pair_and_resume(tmp_path, plugin):
     assert float(rows[0]["barrier"]) == pytest.approx(2.4230e-3, abs=5e-8) and rows[0]["tls"] == "False"
     r = _cli(*args)
     assert r.returncode == 0 and "done before, skipped" in r.stderr and "re-using the 2 minimized" in r.stderr
+
+
+@pytest.mark.slow
+def test_path_through_intermediate_minimum_is_split(c3_pair):
+    """X = 2.044756923E-01 -> Z = 2.044782684E-01 passes through the lower minimum Y = 2.044747878E-01
+    (two hops of different particles: |r_XZ|^2 = |r_XY|^2 + |r_YZ|^2): status 'not elementary', the
+    chain X, Y, Z found by minimizing the interior-minimum image (E_Y - E_X to 1e-9 eps), both segments
+    double wells with a checked saddle (measured 313 s at load ~17)."""
+    from glassmodes.landscape.tls import analyze_pair
+
+    land = c3_pair[0]
+    xs, es = [], []
+    for n in ("2.044756923E-01", "2.044747878E-01", "2.044782684E-01"):
+        x, e, _ = land.minimize(read_configuration(f"{SEED002}/{n}.conf.txt").x)
+        xs.append(x)
+        es.append(e)
+    row = analyze_pair(land, xs[0], xs[2], hbar=0.01, E_th=0.0015, nimages=8, modes=None)
+    assert row["status"] == "not elementary" and row["interior_minima"] and row["E"] is None
+    assert len(row["split_energies"]) == 3
+    assert row["split_energies"][1] == pytest.approx(es[1] - es[0], abs=1e-9)
+    segs = row["segments"]
+    assert [s["status"] for s in segs] == ["ok", "ok"] and segs[0]["reversed"] and not segs[1]["reversed"]
+    assert segs[0]["asymmetry"] == pytest.approx(es[0] - es[1], abs=1e-9)
+    assert segs[1]["asymmetry"] == pytest.approx(es[2] - es[1], abs=1e-9)

@@ -60,7 +60,7 @@ def run(args) -> int:
     from glassmodes.landscape.quench import read_forcefield
     from glassmodes.landscape.schrodinger import TLS_PRESETS
     from glassmodes.landscape.tls import (TABLE_COLUMNS, Minimum, analyze_pair, folder_pairs, harmonic_modes,
-                                          read_result, table_row, write_result)
+                                          read_result, table_rows, write_result)
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -144,13 +144,15 @@ def run(args) -> int:
             progress(f"[{k + 1}/{len(todo)}] {name}: {row['status']}, barrier {row['barrier']:.4e}, "
                      f"asymmetry {row['asymmetry']:.4e}, E {row['E'] if row['E'] is None else format(row['E'], '.4e')}"
                      f" ({row['seconds']['total']:.0f} s)")
-        rows = [table_row(f.stem, read_result(f)) for f in sorted((out / "pairs").glob("*.json"))]
+        rows = [r for f in sorted((out / "pairs").glob("*.json")) for r in table_rows(f.stem, read_result(f))]
         with atomic_output(out / "double_wells.csv") as tmp, open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
             w.writeheader()
             w.writerows(rows)
         ok = [r for r in rows if r["status"] == "ok"]
-        print(f"double-wells: {len(rows)} pair(s) analysed, {len(ok)} double well(s) with a checked saddle, "
+        nsplit = sum(1 for r in rows if r["status"] == "not elementary")
+        print(f"double-wells: {len(rows) - nsplit} pair(s) or segment(s) analysed ({nsplit} path(s) with "
+              f"intermediate minima split into segments), {len(ok)} double well(s) with a checked saddle, "
               f"{sum(1 for r in ok if r['tls'])} TLS (E <= {e_th:g} eps at hbar~ = {args.hbar:g}); "
               f"table {out / 'double_wells.csv'}")
     finally:

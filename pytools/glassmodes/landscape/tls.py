@@ -223,7 +223,8 @@ def _overlap_block(fields: dict, vectors: np.ndarray, omega2: np.ndarray, skip: 
 
 def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E_th: float, nimages: int = 8,
                  method: str = "python", workdir: str | os.PathLike | None = None, modes: int | str | None = "all",
-                 extra_modes: dict | None = None, spring: float = 1.0, ftol: float = 1e-7, progress=None) -> dict:
+                 extra_modes: dict | None = None, spring: float = 1.0, ftol: float = 1e-7, split: bool = True,
+                 progress=None) -> dict:
     """NEB, checks, splitting and overlaps of one pair of minima (see the module docstring).
 
     Parameters
@@ -242,6 +243,11 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
         :func:`harmonic_modes` (several pairs sharing A).
     extra_modes : dict of str -> ndarray, shape=(3N,)
         Other mass-weighted directions (e.g. nonlinear modes) for the same overlaps.
+    split : bool
+        A path with interior minima is not a double well (status ``not elementary``); with ``split``
+        the interior minima are minimized (:func:`split_path`) and each consecutive pair of the chain
+        analysed (``segments``: the same keys, A the lower end, ``reversed`` when the chain runs
+        downhill; no overlaps for segments).
 
     Returns
     -------
@@ -274,8 +280,19 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
            "hbar": float(hbar), "E_th": float(E_th)}
     if row["interior_minima"] or len(row["interior_maxima"]) > 1:
         row.update(status="not elementary", E=None, E_dvr=None, tls=None,
-                   message="the path crosses an intermediate minimum: not one double well (split it into "
-                           "elementary pairs by minimizing the interior-minimum image)")
+                   message="the path crosses an intermediate minimum: not one double well")
+        if split and row["interior_minima"]:
+            chain = split_path(land, mep)
+            row["split_energies"] = [e - chain[0][1] for _, e in chain]
+            row["segments"] = []
+            for (x0, e0), (x1, e1) in zip(chain[:-1], chain[1:]):
+                lo, hi = ((x0, x1) if e0 <= e1 else (x1, x0))
+                sub = analyze_pair(land, lo, hi, hbar, E_th, nimages=nimages, method=method,
+                                   workdir=None if workdir is None else Path(workdir) / f"segment{len(row['segments'])}",
+                                   modes=None, spring=spring, ftol=ftol, split=False, progress=progress)
+                sub.pop("format", None), sub.pop("format_version", None), sub.pop("units", None)
+                sub["reversed"] = bool(e0 > e1)
+                row["segments"].append(sub)
         row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0}
         return row
     s = mep.saddle
@@ -309,6 +326,33 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
     return row
 
 
+def split_path(land: Landscape, mep, ftol: float = 1e-10, same_tol: float = 1e-3) -> list[tuple[np.ndarray, float]]:
+    """Chain of minima ``[A, C_1, ..., B]`` along a path with interior minima.
+
+    Every interior-minimum image is minimized (max |F_i| <= ``ftol``); a result within ``same_tol``
+    (largest particle displacement) of the previous minimum in the chain is dropped. Consecutive
+    members are the elementary pairs to analyse instead of (A, B).
+
+    Returns
+    -------
+    list of (positions, shape=(N, 3), total energy)
+    """
+    L = land.cfg.lengths
+    chain = [(mep.x[0], float(mep.energy[0]))]
+    for i in mep.interior_minima():
+        xc, ec, fmax = land.minimize(mep.x[i], ftol=ftol)
+        if fmax > ftol:
+            raise RuntimeError(f"minimizing image {i} stopped at max force {fmax:.3g} > {ftol:g}")
+        d = minimum_image(xc - chain[-1][0], L)
+        if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) > same_tol:
+            chain.append((unwrap_to(chain[-1][0], xc, L), ec))
+    d = minimum_image(mep.x[-1] - chain[-1][0], L)
+    if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) <= same_tol:
+        chain.pop()
+    chain.append((mep.x[-1], float(mep.energy[-1])))
+    return chain
+
+
 def write_result(path: str | os.PathLike, row: dict) -> None:
     """One pair's result as JSON, written atomically (temporary file + rename)."""
     from glassmodes import __version__
@@ -337,6 +381,11 @@ TABLE_COLUMNS = ("pair", "status", "barrier", "barrier_B", "asymmetry", "length"
                  "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "seconds")
 
 
+def table_rows(name: str, row: dict) -> list[dict]:
+    """The table row of a result and one row ``name#k`` per segment of a split path."""
+    return [table_row(name, row)] + [table_row(f"{name}#{k}", sub) for k, sub in enumerate(row.get("segments", []))]
+
+
 def table_row(name: str, row: dict) -> dict:
     ov = row.get("overlaps", {})
     return {"pair": name, "status": row.get("status"), "barrier": row.get("barrier"),
@@ -352,5 +401,5 @@ def table_row(name: str, row: dict) -> dict:
 
 
 __all__ = ["pr_dw", "Minimum", "minimize_folder", "folder_pairs", "transition_pairs", "harmonic_modes",
-           "analyze_pair", "write_result", "read_result", "table_row", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
+           "analyze_pair", "split_path", "write_result", "read_result", "table_row", "table_rows", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
            "Configuration", "FORMAT", "UNITS"]
