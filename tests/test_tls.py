@@ -245,6 +245,20 @@ def test_seed002_energies_and_reminimization(c3_pair):
     assert eb - ea == pytest.approx(2.355e-3, abs=1e-6)
 
 
+def test_fast_evaluation_equals_full_setup(c3_pair):
+    """Continuous positions + ``run 1 pre no`` (LAMMPS decides the neighbor rebuilds) = a full ``run 0``,
+    for displacements below and above half the skin and an atom given in another periodic image."""
+    land, xa, *_ = c3_pair
+    rng = np.random.default_rng(0)
+    land.energy_forces(xa, rebuild=True)
+    for amp in (0.01, 0.1, 0.3):
+        x = xa + rng.normal(0, amp / 3, xa.shape)
+        x[0] += land.cfg.lengths
+        e1, f1 = land.energy_forces(x)
+        e2, f2 = land.energy_forces(x, rebuild=True)
+        assert abs(e1 - e2) < 1e-9 and np.max(np.abs(f1 - f2)) < 1e-9
+
+
 def test_python_neb_seed002_pair(c3_pair):
     """In-process NEB (4 images): barrier 2.4230e-3 eps (LAMMPS neb in the design note, 8 and 24 images),
     one negative Hessian eigenvalue at the climbing image, arc length 0.1002 (4 images; 0.10097 with 8),

@@ -215,6 +215,7 @@ class Landscape:
         self.forcefield = forcefield
         self.evaluations = 0
         self._lmp = open_lammps(comm=MPI.COMM_SELF if comm is None else comm)
+        self._ref = None
         with tempfile.TemporaryDirectory(prefix="gm-landscape-") as tmp:
             data = Path(tmp) / "start.data"
             write_sphere_data(data, cfg)
@@ -225,7 +226,7 @@ class Landscape:
                 self._lmp.commands_string(forcefield.split("pair_coeff")[0])
                 self._lmp.command(f"read_data {data}")
                 self._lmp.commands_string(forcefield)
-                for c in ("neighbor 0.3 bin", "neigh_modify every 1 delay 0 check yes", "thermo_modify norm no",
+                for c in (f"neighbor {self.SKIN} bin", "neigh_modify every 1 delay 0 check yes", "thermo_modify norm no",
                           "min_modify norm max", "timestep 0.005"):
                     self._lmp.command(c)
             except Exception as exc:  # noqa: BLE001 - LAMMPS raises plain Exception
@@ -245,9 +246,16 @@ class Landscape:
     def __exit__(self, *exc):
         self.close()
 
+    #: neighbor skin of the instance (``neighbor 0.3 bin``, rebuilt when a particle moved half of it)
+    SKIN = 0.3
+
     def _put(self, x: np.ndarray) -> None:
         c = self.cfg
         xw = c.boxlo + np.mod(np.asarray(x, dtype=float).reshape(-1, 3) - c.boxlo, c.lengths)
+        self._scatter(xw)
+        self._ref = None
+
+    def _scatter(self, xw: np.ndarray) -> None:
         np.ctypeslib.as_array(self._buf)[:] = xw.ravel()
         self._lmp.scatter_atoms("x", 1, 3, self._buf)
 
@@ -255,11 +263,26 @@ class Landscape:
         return np.array(np.ctypeslib.as_array(self._lmp.gather_atoms(name, 1, 3), shape=(3 * self.cfg.natoms,)),
                         dtype=float).reshape(-1, 3)
 
-    def energy_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        """Total energy (eps) and forces, shape=(N, 3), at positions ``x`` (any image)."""
-        self._put(x)
-        self._lmp.command("run 0 post no")
+    def energy_forces(self, x: np.ndarray, rebuild: bool = False) -> tuple[float, np.ndarray]:
+        """Total energy (eps) and forces, shape=(N, 3), at positions ``x`` (any image).
+
+        After a first full ``run 0``, positions are set continuously from LAMMPS's current ones (minimum
+        image of the change, no re-wrapping) and evaluated by ``run 1 pre no post no`` with no time
+        integrator: atoms stay put, LAMMPS's ``neigh_modify check yes`` rebuilds the neighbor lists (with
+        periodic re-wrapping) only when a particle moved half the skin, else just updates the ghosts;
+        ``rebuild`` forces a full ``run 0``. Both give the same forces (tests/test_tls.py), the first
+        about 8x faster at N = 1500.
+        """
+        x = np.asarray(x, dtype=float).reshape(-1, 3)
+        ref = self._ref
+        if ref is not None and not rebuild:
+            self._scatter(ref[1] + minimum_image(x - ref[0], self.cfg.lengths))
+            self._lmp.command("run 1 pre no post no")
+        else:
+            self._put(x)
+            self._lmp.command("run 0 post no")
         self.evaluations += 1
+        self._ref = (x.copy(), self._get("x"))
         return float(self._lmp.get_thermo("pe")), self._get("f")
 
     def minimize(self, x: np.ndarray, ftol: float = 1e-10, maxiter: int = 200000,
