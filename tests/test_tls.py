@@ -6,6 +6,8 @@ sinc-DVR, WKB, two-level formula), path potential from images. NEB and pair tool
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -119,7 +121,9 @@ from glassmodes.landscape.neb import MEP, read_configuration  # noqa: E402
 from glassmodes.landscape.tls import (Minimum, folder_pairs, pr_dw, read_result, table_row,  # noqa: E402
                                       transition_pairs, write_result)
 
-SEED002 = "/work/shared/data/seed002_is"
+# the project's copy of 60 public seed-002 minima (see its README); the tests that read it are skipped without it
+SEED002 = os.environ.get("GLASSMODES_SEED002_IS", "/work/shared/data/seed002_is")
+needs_seed002 = pytest.mark.skipif(not os.path.isdir(SEED002), reason=f"seed-002 minima not found at {SEED002}")
 PAIR_C3 = ("2.044528139E-01.conf.txt", "2.044543839E-01.conf.txt")
 
 
@@ -205,6 +209,7 @@ def test_result_roundtrip_and_checks(tmp_path):
         read_result(tmp_path / "r.json")
 
 
+@needs_seed002
 def test_read_configuration_seed002_and_errors(tmp_path):
     c = read_configuration(f"{SEED002}/{PAIR_C3[0]}")
     assert c.natoms == 1500 and np.allclose(c.masses, 1.0) and c.lengths == pytest.approx(np.full(3, 11.4471), abs=1e-4)
@@ -224,6 +229,8 @@ def test_read_configuration_seed002_and_errors(tmp_path):
 @pytest.fixture(scope="module")
 def c3_pair(plugin):
     """The documented pair, re-minimized to max |F_i| <= 1e-10, and a Landscape."""
+    if not os.path.isdir(SEED002):
+        pytest.skip(f"seed-002 minima not found at {SEED002}")
     from glassmodes.landscape.neb import Landscape
 
     a = read_configuration(f"{SEED002}/{PAIR_C3[0]}")
@@ -309,6 +316,7 @@ def _cli(*argv):
                           capture_output=True, text=True, timeout=600)
 
 
+@needs_seed002
 def test_cli_errors(tmp_path):
     r = _cli(SEED002, "--out", tmp_path / "o", "--preset", "argon")
     assert r.returncode != 0 and "glassmodes double-wells: error: --hbar" in r.stderr and "Traceback" not in r.stderr
@@ -318,6 +326,7 @@ def test_cli_errors(tmp_path):
     assert r.returncode != 0 and "not a folder" in r.stderr
 
 
+@needs_seed002
 def test_cli_one_pair_and_resume(tmp_path, plugin):
     """The documented pair through the CLI (4 images, no modes): JSON + table; a second run skips it."""
     import csv

@@ -13,8 +13,8 @@ in pairs/ (a finished pair is skipped when the command is run again), double_wel
 Protocol, conventions and validation numbers: docs/double_wells.md.
 
 Examples:
-  glassmodes double-wells shared/data/seed002_is --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
-  glassmodes double-wells shared/data/seed002_is --out dw --max-dE 0.05 --max-distance 0.3 --max-pairs 3 --hbar 0.01 --preset argon --modes none
+  glassmodes double-wells /work/shared/data/seed002_is --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
+  glassmodes double-wells /work/shared/data/seed002_is --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
 """
 
 from __future__ import annotations
