@@ -366,3 +366,35 @@ def test_path_through_intermediate_minimum_is_split(c3_pair):
     assert [s["status"] for s in segs] == ["ok", "ok"] and segs[0]["reversed"] and not segs[1]["reversed"]
     assert segs[0]["asymmetry"] == pytest.approx(es[0] - es[1], abs=1e-9)
     assert segs[1]["asymmetry"] == pytest.approx(es[2] - es[1], abs=1e-9)
+
+
+def test_overlap_block_and_extra_modes():
+    """Best c, a over a complete orthonormal set (translations skipped), captured sum c^2 = 1, and the
+    field itself as an extra mode gives c = a = 1."""
+    from glassmodes.landscape.overlaps import overlap_a, overlap_c
+    from glassmodes.landscape.tls import _overlap_block
+
+    rng = np.random.default_rng(4)
+    q, _ = np.linalg.qr(rng.normal(size=(24, 24)))
+    w2 = np.concatenate([[0, 0, 0], np.linspace(1, 5, 21)])
+    r = 0.2 * rng.normal(size=24) + 3.0 * q[:, 7]
+    out = _overlap_block({"r_AB": r}, q, w2)["r_AB"]
+    c = overlap_c(r, q[:, 3:])
+    assert out["best_c_mode"] == 7 and out["best_c"] == pytest.approx(c.max())
+    assert out["best_c_omega"] == pytest.approx(np.sqrt(w2[7]))
+    assert out["best_a"] == pytest.approx(overlap_a(r, q[:, 3:]).max())
+    assert out["captured_c2"] == pytest.approx(np.sum(overlap_c(r, q) ** 2) - np.sum(overlap_c(r, q[:, :3]) ** 2))
+    assert overlap_c(r, r / np.linalg.norm(r))[0] == pytest.approx(1.0)
+
+
+def test_sparse_modes_match_lanczos(c3_pair):
+    """Lowest modes at A by shift-invert (harmonic_modes, k=8) = the Lanczos spectrum of the saddle check
+    route: three translations, then omega^2 = 0.7611 (omega = 0.8724, design note A.5)."""
+    from glassmodes.landscape.tls import harmonic_modes
+
+    land, xa, *_ = c3_pair
+    w2, v = harmonic_modes(land, xa, k=8)
+    lz = land.lowest_hessian_eigenvalues(xa, k=6)
+    assert np.all(np.abs(w2[:3]) < 1e-8) and np.allclose(w2[3:6], lz[3:6], rtol=1e-8)
+    assert np.sqrt(w2[3]) == pytest.approx(0.8724, abs=1e-4)
+    assert np.allclose(v.T @ v, np.eye(v.shape[1]), atol=1e-8)
