@@ -398,3 +398,22 @@ def test_sparse_modes_match_lanczos(c3_pair):
     assert np.all(np.abs(w2[:3]) < 1e-8) and np.allclose(w2[3:6], lz[3:6], rtol=1e-8)
     assert np.sqrt(w2[3]) == pytest.approx(0.8724, abs=1e-4)
     assert np.allclose(v.T @ v, np.eye(v.shape[1]), atol=1e-8)
+
+
+@pytest.mark.slow
+@needs_seed002
+def test_python_neb_one_and_two_ranks(tmp_path, mpirun):
+    """The in-process NEB with LAMMPS on 1 and 2 MPI ranks: same minima, barrier and path (1e-10 eps,
+    1e-9 in length; the ranks only change the order of force sums)."""
+    from pathlib import Path
+
+    script = Path(__file__).parent / "mpi_scripts" / "tls_neb_ranks.py"
+    res = {}
+    for n in (1, 2):
+        mpirun(n, script, tmp_path / f"r{n}.json", f"{SEED002}/{PAIR_C3[0]}", f"{SEED002}/{PAIR_C3[1]}")
+        res[n] = __import__("json").loads((tmp_path / f"r{n}.json").read_text())
+    assert res[2]["ranks"] == 2
+    assert abs(res[1]["E_A"] - res[2]["E_A"]) < 1e-9 and abs(res[1]["E_B"] - res[2]["E_B"]) < 1e-9
+    assert abs(res[1]["barrier"] - res[2]["barrier"]) < 1e-10
+    assert res[1]["length"] == pytest.approx(res[2]["length"], abs=1e-9)
+    assert res[1]["barrier"] == pytest.approx(2.4230e-3, abs=5e-8)
