@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -83,9 +83,6 @@ class Configuration:
     @property
     def lengths(self) -> np.ndarray:
         return self.boxhi - self.boxlo
-
-    def with_positions(self, x: np.ndarray) -> "Configuration":
-        return replace(self, x=np.asarray(x, dtype=float).reshape(self.natoms, 3))
 
 
 def read_configuration(path: str | os.PathLike) -> Configuration:
