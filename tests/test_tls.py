@@ -289,8 +289,8 @@ def test_python_neb_seed002_pair(c3_pair):
 @pytest.mark.slow
 def test_lammps_neb_matches_python_neb(c3_pair, tmp_path):
     """LAMMPS's own neb (4 replicas = 4 MPI processes) vs the in-process NEB on the same pair: barriers
-    within 1e-8 eps, arc lengths within 1 % (measured: 1.2e-12 eps and 1.2e-6; 140 s on a loaded 2-core
-    machine)."""
+    within 1e-8 eps, arc lengths within 1 % (measured: 1.2e-12 eps and 1.2e-6; 51 s at load 2, 140-195 s
+    at load 14-17 on 2 cores)."""
     from glassmodes.landscape.neb import neb_lammps, neb_python
 
     land, xa, xb, *_ = c3_pair
@@ -349,7 +349,7 @@ def test_path_through_intermediate_minimum_is_split(c3_pair):
     """X = 2.044756923E-01 -> Z = 2.044782684E-01 passes through the lower minimum Y = 2.044747878E-01
     (two hops of different particles: |r_XZ|^2 = |r_XY|^2 + |r_YZ|^2): status 'not elementary', the
     chain X, Y, Z found by minimizing the interior-minimum image (E_Y - E_X to 1e-9 eps), both segments
-    double wells with a checked saddle (measured 313 s at load ~17)."""
+    double wells with a checked saddle (measured 14 s at load 2, 313 s at load 17 on 2 cores)."""
     from glassmodes.landscape.tls import analyze_pair
 
     land = c3_pair[0]
