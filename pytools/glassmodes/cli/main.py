@@ -37,6 +37,7 @@ SUBCOMMANDS = {
     "elastic": "elastic",
     "dipoles": "dipoles",
     "nonlinear": "nonlinear",
+    "double-wells": "double_wells",
 }
 
 

@@ -1,0 +1,160 @@
+"""Double wells between inherent structures: pairs, NEB paths, tunnel splittings, mode overlaps.
+
+From a folder of minima (LAMMPS data files of one glass, e.g. the seed-002 files, diameter in the
+charge column): re-minimize each to max |F_i| <= 1e-10, list candidate pairs (energy and distance
+filters), then for each pair run a climbing-image NEB, check the saddle (one negative Hessian
+eigenvalue), solve the 1D Schroedinger equation along the mass-weighted path and compute the overlaps
+c, a of r_AB, r_AS, r_tau with the harmonic modes at A (Khomenko, Reichman, Zamponi (2021)).
+hbar~ = hbar / (sigma sqrt(m eps)) must be given: the seed-002 paper gives only the TLS thresholds
+(--preset argon: E_th = 0.0015 eps, nip: 0.0002 eps). Energies are total (not per atom).
+
+Writes into --out: minima.npz (re-minimized positions and energies), pairs.csv, one JSON per pair
+in pairs/ (a finished pair is skipped when the command is run again), double_wells.csv (the table).
+Protocol, conventions and validation numbers: docs/double_wells.md.
+
+Examples:
+  glassmodes double-wells /work/shared/data/seed002_is --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
+  glassmodes double-wells /work/shared/data/seed002_is --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("folder", help="folder of LAMMPS data files, one inherent structure each (same particles)")
+    parser.add_argument("--out", required=True, help="output folder (created if missing)")
+    parser.add_argument("--pattern", default="*", help="file name pattern inside the folder (default: all files)")
+    parser.add_argument("--forcefield", default=None,
+                        help="file with the pair_style/pair_coeff lines (default: the seed-002 model, "
+                             "pair_style ipl/smooth/poly 12 2 1.25 0.2)")
+    parser.add_argument("--max-dE", type=float, default=1.0,
+                        help="largest |E_B - E_A| of a pair, eps, total energy (default 1.0)")
+    parser.add_argument("--max-distance", type=float, default=float("inf"),
+                        help="largest mass-weighted |r_AB| of a pair, sigma sqrt(m) (default: no limit)")
+    parser.add_argument("--pairs-only", action="store_true", help="stop after writing pairs.csv")
+    parser.add_argument("--max-pairs", type=int, default=None,
+                        help="analyse at most this many pairs (the closest first)")
+    parser.add_argument("--hbar", type=float, default=None, help="reduced Planck constant hbar~ (required for paths)")
+    parser.add_argument("--preset", choices=("argon", "nip"), default=None,
+                        help="TLS threshold of Khomenko, Reichman, Zamponi (2021): argon 0.0015 eps, nip 0.0002 eps")
+    parser.add_argument("--e-th", type=float, default=None, help="TLS threshold on the splitting E, eps")
+    parser.add_argument("--nimages", type=int, default=8, help="NEB images including the ends (default 8)")
+    parser.add_argument("--method", choices=("python", "lammps"), default="python",
+                        help="NEB: in-process (default) or LAMMPS's neb with one MPI process per image")
+    parser.add_argument("--ftol", type=float, default=1e-7, help="NEB force tolerance (default 1e-7)")
+    parser.add_argument("--modes", default="all",
+                        help="harmonic modes at A for the overlaps: all (dense, default), K (lowest K) or none")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args) -> int:
+    import csv
+    from pathlib import Path
+
+    import numpy as np
+
+    from glassmodes.io.atomic import atomic_output
+    from glassmodes.landscape.neb import SEED002_FORCEFIELD, Landscape, read_configuration
+    from glassmodes.landscape.quench import read_forcefield
+    from glassmodes.landscape.schrodinger import TLS_PRESETS
+    from glassmodes.landscape.tls import (TABLE_COLUMNS, Minimum, analyze_pair, folder_pairs, harmonic_modes,
+                                          read_result, table_rows, write_result)
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.glob(args.pattern) if p.is_file() and not p.name.startswith(("README", "LICENSE")))
+    if len(files) < 2:
+        raise ValueError(f"{folder}: needs at least two configuration files matching {args.pattern!r}")
+    if not args.pairs_only:
+        if args.hbar is None or not args.hbar > 0:
+            raise ValueError("--hbar (> 0) is required for the splittings: hbar~ = hbar / (sigma sqrt(m eps)) of "
+                             "the material mapping (not given in the seed-002 paper)")
+        if (args.preset is None) == (args.e_th is None):
+            raise ValueError("give the TLS threshold: --preset argon|nip or --e-th VALUE (one of them)")
+    e_th = TLS_PRESETS[args.preset]["E_th"] if args.preset else args.e_th
+    modes = args.modes.lower()
+    if modes not in ("all", "none") and not modes.isdigit():
+        raise ValueError(f"--modes must be all, none or a number, got {args.modes!r}")
+    ff = read_forcefield(args.forcefield) if args.forcefield else SEED002_FORCEFIELD
+    out = Path(args.out)
+    (out / "pairs").mkdir(parents=True, exist_ok=True)
+
+    ref = read_configuration(files[0])
+    land = Landscape(ref, ff)
+    try:
+        cache = out / "minima.npz"
+        names = [f.name for f in files]
+        minima = None
+        if cache.exists():
+            try:
+                with np.load(cache) as z:
+                    if list(z["names"]) == names and str(z["forcefield"]) == ff:
+                        minima = [Minimum(str(n), z["x"][k], float(z["energy"][k]), float(z["fmax"][k]))
+                                  for k, n in enumerate(z["names"])]
+                        progress(f"re-using the {len(minima)} minimized structures of {cache}")
+            except (OSError, ValueError, KeyError) as exc:
+                progress(f"{cache}: unreadable ({exc}); minimizing again")
+        if minima is None:
+            from glassmodes.landscape.tls import minimize_folder
+
+            minima = minimize_folder(files, land, progress=progress)
+            for m, n in zip(minima, names):
+                object.__setattr__(m, "name", n)
+            with atomic_output(cache) as tmp, open(tmp, "wb") as fh:
+                np.savez(fh, names=np.array(names), x=np.array([m.x for m in minima]),
+                         energy=np.array([m.energy for m in minima]), fmax=np.array([m.fmax for m in minima]),
+                         forcefield=np.array(ff), units=np.array("lj: eps total, sigma"))
+        pairs = folder_pairs(minima, ref.lengths, ref.masses, max_dE=args.max_dE, max_distance=args.max_distance)
+        with atomic_output(out / "pairs.csv") as tmp, open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=["a", "b", "dE", "distance", "max_disp", "PR_DW"])
+            w.writeheader()
+            w.writerows(pairs)
+        print(f"double-wells: {len(minima)} minima, {len(pairs)} candidate pair(s) in {out / 'pairs.csv'}")
+        if args.pairs_only:
+            return 0
+        by_name = {m.name: m for m in minima}
+        todo = pairs[:args.max_pairs] if args.max_pairs is not None else pairs
+        mode_cache: dict = {}
+        for k, p in enumerate(todo):
+            name = f"{p['a']}__{p['b']}"
+            target = out / "pairs" / f"{name}.json"
+            if target.exists():
+                progress(f"[{k + 1}/{len(todo)}] {name}: done before, skipped")
+                continue
+            a, b = by_name[p["a"]], by_name[p["b"]]
+            mspec = None if modes == "none" else ("all" if modes == "all" else int(modes))
+            if mspec is not None:
+                if a.name not in mode_cache:
+                    progress(f"[{k + 1}/{len(todo)}] harmonic modes at {a.name}")
+                    mode_cache.clear()
+                    mode_cache[a.name] = harmonic_modes(land, a.x, None if mspec == "all" else mspec)
+                mspec = mode_cache[a.name]
+            progress(f"[{k + 1}/{len(todo)}] {name}: NEB ({args.method}, {args.nimages} images)")
+            row = analyze_pair(land, a.x, b.x, hbar=args.hbar, E_th=e_th, nimages=args.nimages, method=args.method,
+                               workdir=out / "neb" / name, modes=mspec, ftol=args.ftol, progress=progress)
+            row.update(a=a.name, b=b.name)
+            write_result(target, row)
+            progress(f"[{k + 1}/{len(todo)}] {name}: {row['status']}, barrier {row['barrier']:.4e}, "
+                     f"asymmetry {row['asymmetry']:.4e}, E {row['E'] if row['E'] is None else format(row['E'], '.4e')}"
+                     f" ({row['seconds']['total']:.0f} s)")
+        rows = [r for f in sorted((out / "pairs").glob("*.json")) for r in table_rows(f.stem, read_result(f))]
+        with atomic_output(out / "double_wells.csv") as tmp, open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
+            w.writeheader()
+            w.writerows(rows)
+        ok = [r for r in rows if r["status"] == "ok"]
+        nsplit = sum(1 for r in rows if r["status"] == "not elementary")
+        print(f"double-wells: {len(rows) - nsplit} pair(s) or segment(s) analysed ({nsplit} path(s) with "
+              f"intermediate minima split into segments), {len(ok)} double well(s) with a checked saddle, "
+              f"{sum(1 for r in ok if r['tls'])} TLS (E <= {e_th:g} eps at hbar~ = {args.hbar:g}); "
+              f"table {out / 'double_wells.csv'}")
+    finally:
+        land.close()
+    return 0

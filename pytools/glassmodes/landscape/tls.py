@@ -1,0 +1,405 @@
+"""Double wells between inherent structures and their tunnel splittings (two-level systems).
+
+Protocol of Khomenko, Reichman, Zamponi (2021), Sec. II-III, and Khomenko et al., PRL 124, 225901 (2020):
+
+1. candidate pairs of inherent structures (IS): all pairs of a folder of minima under energy and
+   distance filters (:func:`folder_pairs`), or the hops of an IS trajectory with visit counts
+   (:func:`transition_pairs`); endpoints re-minimized to max |F_i| <= 1e-10;
+2. the minimum-energy path (MEP) by NEB (:mod:`glassmodes.landscape.neb`); paths with an interior minimum
+   are not elementary double wells (flagged, not analysed further);
+3. the 1D Schroedinger equation along the mass-weighted path (:mod:`glassmodes.landscape.schrodinger`):
+   splitting E = e_1 - e_0, TLS if E <= E_th;
+4. overlaps c, a (Eqs. 7-8, :func:`glassmodes.landscape.overlap_c`, :func:`~glassmodes.landscape.overlap_a`)
+   of r_AB = B - A, r_AS = S - A (S the climbing image) and r_tau = image 1 - A with the harmonic modes at A.
+
+Per double well (:func:`analyze_pair`), all energies **total** (eps), lengths mass-weighted:
+``barrier`` V_S - V_A, ``barrier_B`` V_S - V_B, ``asymmetry`` V_B - V_A, ``length`` (arc length of the
+image polygon), ``distance`` |r_AB|, ``PR_DW = (sum_i d_i^2)^2 / sum_i d_i^4`` (d_i = |r_AB,i|, not
+normalized by N: about the number of moving particles; the TLS_ML_exploration code's definition),
+``E``, ``E_dvr``, ``tls``.
+
+Hook for nonlinear modes: ``extra_modes`` of :func:`analyze_pair` takes named mass-weighted vectors (for
+instance the cubic mode of the cubic map seeded with r_AB, Khomenko, Reichman, Zamponi (2021), Figs. 7-8)
+and reports their c, a with r_AB, r_AS and r_tau next to the harmonic modes'.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from glassmodes.landscape.events import minimum_image
+from glassmodes.landscape.neb import (SEED002_FORCEFIELD, Configuration, Landscape, neb_lammps, neb_python,
+                                      read_configuration, unwrap_to)
+from glassmodes.landscape.overlaps import overlap_a, overlap_c
+from glassmodes.landscape.schrodinger import tunnel_splitting
+
+FORMAT = "glassmodes-double-well"
+FORMAT_VERSION = 1
+UNITS = {"energy": "eps (total, not per atom)", "length": "sigma sqrt(m) (mass-weighted)",
+         "hbar": "hbar / (sigma sqrt(m eps))", "force": "eps / sigma"}
+
+
+def pr_dw(dr: np.ndarray) -> float:
+    """``(sum_i d_i^2)^2 / sum_i d_i^4`` with d_i = |dr_i|, shape=(N, 3): 1 for one moving particle.
+
+    >>> d = np.zeros((10, 3)); d[:3, 0] = 1.0
+    >>> pr_dw(d)
+    3.0
+    """
+    s = np.einsum("ij,ij->i", dr, dr)
+    return float(np.sum(s) ** 2 / np.sum(s * s))
+
+
+# -------------------------------------------------------------------------------------------------
+# inherent structures and candidate pairs
+# -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Minimum:
+    """A re-minimized inherent structure: ``name`` (file stem), positions (N, 3), total energy, max |F_i|."""
+
+    name: str
+    x: np.ndarray
+    energy: float
+    fmax: float
+
+
+def minimize_folder(files, land: Landscape, ftol: float = 1e-10, progress=None) -> list[Minimum]:
+    """Re-minimize each configuration file (same particles as ``land.cfg``) to max |F_i| <= ``ftol``.
+
+    Raises ``ValueError`` when a file holds other particles or the minimizer stops above ``ftol``.
+    """
+    out = []
+    for k, f in enumerate(files):
+        c = read_configuration(f)
+        if c.natoms != land.cfg.natoms or not np.array_equal(c.ids, land.cfg.ids) or \
+                not np.allclose(c.diameters, land.cfg.diameters) or not np.allclose(c.lengths, land.cfg.lengths):
+            raise ValueError(f"{f}: not the same particles and box as {land.cfg.source}")
+        x, e, fmax = land.minimize(c.x, ftol=ftol)
+        if fmax > ftol:
+            raise ValueError(f"{f}: minimization stopped at max force {fmax:.3g} > {ftol:g}")
+        out.append(Minimum(name=Path(f).name.removesuffix(".txt").removesuffix(".conf"), x=x, energy=e, fmax=fmax))
+        if progress:
+            progress(f"minimized {k + 1}/{len(files)}: {out[-1].name} E = {e:.10f}, max force {fmax:.2e}")
+    return out
+
+
+def folder_pairs(minima: list[Minimum], lengths: np.ndarray, masses: np.ndarray, max_dE: float = 1.0,
+                 max_distance: float = np.inf, min_displacement: float = 1e-3) -> list[dict]:
+    """All pairs (A lower in energy) with |E_B - E_A| <= ``max_dE`` (eps, total; the TLS_ML_exploration
+    prefilter Delta(E/N) N <= 1 eps), |r_AB| <= ``max_distance`` and a particle moving more than
+    ``min_displacement`` (else the same minimum). Sorted by |r_AB|.
+
+    Returns
+    -------
+    list of dict: ``a``, ``b`` (names), ``dE``, ``distance`` (mass-weighted |r_AB|), ``max_disp``, ``PR_DW``.
+    """
+    sm = np.sqrt(np.asarray(masses, dtype=float))[:, None]
+    rows = []
+    for i, a in enumerate(minima):
+        for b in minima[i + 1:]:
+            lo, hi = (a, b) if a.energy <= b.energy else (b, a)
+            de = hi.energy - lo.energy
+            if de > max_dE:
+                continue
+            d = minimum_image(hi.x - lo.x, lengths)
+            d -= d.mean(axis=0)
+            mag = np.sqrt(np.einsum("ij,ij->i", d, d))
+            dist = float(np.linalg.norm(d * sm))
+            if dist > max_distance or mag.max() <= min_displacement:
+                continue
+            rows.append({"a": lo.name, "b": hi.name, "dE": de, "distance": dist, "max_disp": float(mag.max()),
+                         "PR_DW": pr_dw(d)})
+    return sorted(rows, key=lambda r: r["distance"])
+
+
+def transition_pairs(positions, lengths: np.ndarray, same_tol: float = 1e-3, min_hops: int = 2,
+                     back_and_forth: bool = True) -> tuple[np.ndarray, list[dict]]:
+    """Distinct IS and hop counts of an IS trajectory (Khomenko et al. (2020): pairs visited often).
+
+    Parameters
+    ----------
+    positions : sequence of ndarray, shape=(N, 3) each (or an :class:`~glassmodes.landscape.ISTrajectory`)
+        Inherent structures in time order.
+    same_tol : float
+        Two IS are the same minimum when no particle differs by more than this (minimum image).
+    min_hops : int
+        Keep pairs with at least this many hops between them (both directions counted).
+    back_and_forth : bool
+        Require hops in both directions.
+
+    Returns
+    -------
+    labels : ndarray of int, shape=(F,)
+        Minimum index of every frame (first occurrence order).
+    pairs : list of dict
+        ``a``, ``b`` (minimum indices, a < b), ``hops``, ``ab``, ``ba``, ``first_frame``.
+    """
+    if hasattr(positions, "positions") and hasattr(positions, "energy"):
+        traj = positions
+        get = traj.positions if callable(traj.positions) else (lambda k: traj.positions[k])
+        frames = [get(k) for k in range(len(traj.energy))]
+    else:
+        frames = list(positions)
+    reps: list[np.ndarray] = []
+    labels = np.empty(len(frames), dtype=np.int64)
+    for k, x in enumerate(frames):
+        x = np.asarray(x, dtype=float)
+        found = -1
+        for j in ([labels[k - 1]] if k else []) + list(range(len(reps))):
+            d = minimum_image(x - reps[j], lengths)
+            if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) <= same_tol:
+                found = int(j)
+                break
+        if found < 0:
+            reps.append(x)
+            found = len(reps) - 1
+        labels[k] = found
+    counts: dict = {}
+    for k in range(1, labels.size):
+        a, b = int(labels[k - 1]), int(labels[k])
+        if a != b:
+            key = (min(a, b), max(a, b))
+            c = counts.setdefault(key, {"a": key[0], "b": key[1], "hops": 0, "ab": 0, "ba": 0, "first_frame": k})
+            c["hops"] += 1
+            c["ab" if a < b else "ba"] += 1
+    pairs = [c for c in counts.values() if c["hops"] >= min_hops and (not back_and_forth or (c["ab"] and c["ba"]))]
+    return labels, sorted(pairs, key=lambda c: -c["hops"])
+
+
+# -------------------------------------------------------------------------------------------------
+# one double well
+# -------------------------------------------------------------------------------------------------
+
+def harmonic_modes(land: Landscape, x: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (omega^2) and mass-weighted eigenvectors (columns, component 3 i + alpha) at a minimum.
+
+    ``k`` None: all 3N (dense); else the lowest ``k`` (sparse Lanczos, shift-invert about 0 with the
+    three translations included).
+    """
+    import tempfile
+
+    import scipy.linalg as sl
+    import scipy.sparse.linalg as sla
+
+    from glassmodes.io.hessian import read_hessian
+
+    land._put(x)
+    with tempfile.TemporaryDirectory(prefix="gm-modes-") as tmp:
+        land._lmp.command("run 0 post no")
+        land._lmp.command(f"write_hessian all {tmp}/H ftol 1e-6")
+        D = read_hessian(f"{tmp}/H").dynamical_matrix()
+    if k is None or k >= D.shape[0] - 1:
+        w, v = sl.eigh(D.toarray())
+    else:
+        w, v = sla.eigsh(D, k=int(k) + 3, sigma=-1e-3, which="LM")
+        o = np.argsort(w)
+        w, v = w[o], v[:, o]
+    return w, v
+
+
+def _overlap_block(fields: dict, vectors: np.ndarray, omega2: np.ndarray, skip: int = 3) -> dict:
+    """Best c, a of each field over the modes (translations, the first ``skip``, excluded); captured sum c^2."""
+    out = {}
+    vec = vectors[:, skip:]
+    w2 = omega2[skip:]
+    for name, f in fields.items():
+        c = overlap_c(f, vec)
+        a = overlap_a(f, vec)
+        bc, ba = int(np.argmax(c)), int(np.argmax(a))
+        # mode indices count the ascending spectrum from 0, the three translations included
+        out[name] = {"best_c": float(c[bc]), "best_c_mode": bc + skip, "best_c_omega": float(np.sqrt(max(w2[bc], 0))),
+                     "best_a": float(a[ba]), "best_a_mode": ba + skip,
+                     "best_a_omega": float(np.sqrt(max(w2[ba], 0))), "captured_c2": float(np.sum(c * c)),
+                     "c_softest": float(c[0])}
+    return out
+
+
+def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E_th: float, nimages: int = 8,
+                 method: str = "python", workdir: str | os.PathLike | None = None, modes: int | str | None = "all",
+                 extra_modes: dict | None = None, spring: float = 1.0, ftol: float = 1e-7, split: bool = True,
+                 progress=None) -> dict:
+    """NEB, checks, splitting and overlaps of one pair of minima (see the module docstring).
+
+    Parameters
+    ----------
+    land : Landscape
+    xa, xb : ndarray, shape=(N, 3)
+        Minimized endpoints (A the lower one).
+    hbar, E_th : float
+        hbar~ and the TLS threshold (eps).
+    nimages : int
+        NEB images including the ends.
+    method : {"python", "lammps"}
+        NEB route; ``lammps`` needs ``workdir``.
+    modes : "all", int, None or tuple (omega2, vectors)
+        Harmonic modes at A for the overlaps: all (dense), the lowest k, none, or precomputed by
+        :func:`harmonic_modes` (several pairs sharing A).
+    extra_modes : dict of str -> ndarray, shape=(3N,)
+        Other mass-weighted directions (e.g. nonlinear modes) for the same overlaps.
+    split : bool
+        A path with interior minima is not a double well (status ``not elementary``); with ``split``
+        the interior minima are minimized (:func:`split_path`) and each consecutive pair of the chain
+        analysed (``segments``: the same keys, A the lower end, ``reversed`` when the chain runs
+        downhill; no overlaps for segments).
+
+    Returns
+    -------
+    dict, JSON-serializable: the quantities listed in the module docstring, the path (image xi,
+    energies, slopes), saddle check, overlaps and timings.
+    """
+    t0 = time.perf_counter()
+    cfg = land.cfg
+    xb = unwrap_to(xa, xb, cfg.lengths)
+    if method == "python":
+        mep = neb_python(land, xa, xb, nimages=nimages, spring=spring, ftol=ftol, progress=progress)
+    elif method == "lammps":
+        if workdir is None:
+            raise ValueError("method 'lammps' needs a work folder")
+        mep = neb_lammps(cfg, xa, xb, workdir, nimages=nimages, forcefield=land.forcefield, spring=spring,
+                         ftol=ftol, land=land)
+    else:
+        raise ValueError(f"unknown NEB method {method!r} (python, lammps)")
+    t_neb = time.perf_counter() - t0
+    sm = np.sqrt(cfg.masses)[:, None]
+    d_ab = xb - xa
+    row = {"format": FORMAT, "format_version": FORMAT_VERSION, "units": UNITS, "method": mep.method,
+           "nimages": int(nimages), "spring": spring, "ftol": ftol, "neb_iterations": mep.iterations,
+           "neb_fmax": mep.fmax, "E_A": float(mep.energy[0]), "E_B": float(mep.energy[-1]),
+           "barrier": mep.barrier, "barrier_B": float(mep.energy.max() - mep.energy[-1]),
+           "asymmetry": mep.asymmetry, "length": mep.length, "distance": float(np.linalg.norm(d_ab * sm)),
+           "max_disp": float(np.sqrt(np.max(np.einsum("ij,ij->i", d_ab, d_ab)))), "PR_DW": pr_dw(d_ab),
+           "path": {"xi": mep.xi.tolist(), "energy": (mep.energy - mep.energy[0]).tolist()},
+           "interior_minima": mep.interior_minima(), "interior_maxima": mep.interior_maxima(),
+           "hbar": float(hbar), "E_th": float(E_th)}
+    if row["interior_minima"] or len(row["interior_maxima"]) > 1:
+        row.update(status="not elementary", E=None, E_dvr=None, tls=None,
+                   message="the path crosses an intermediate minimum: not one double well")
+        if split and row["interior_minima"]:
+            chain = split_path(land, mep)
+            row["split_energies"] = [e - chain[0][1] for _, e in chain]
+            row["segments"] = []
+            for (x0, e0), (x1, e1) in zip(chain[:-1], chain[1:]):
+                lo, hi = ((x0, x1) if e0 <= e1 else (x1, x0))
+                sub = analyze_pair(land, lo, hi, hbar, E_th, nimages=nimages, method=method,
+                                   workdir=None if workdir is None else Path(workdir) / f"segment{len(row['segments'])}",
+                                   modes=None, spring=spring, ftol=ftol, split=False, progress=progress)
+                sub.pop("format", None), sub.pop("format_version", None), sub.pop("units", None)
+                sub["reversed"] = bool(e0 > e1)
+                row["segments"].append(sub)
+        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0}
+        return row
+    s = mep.saddle
+    eig = land.lowest_hessian_eigenvalues(mep.x[s], k=6)
+    row["saddle"] = {"image": s, "climbing": mep.climbing, "lowest_eigenvalues": eig.tolist(),
+                     "negative": int(np.sum(eig < -1e-6))}
+    pp = mep.path_potential(land)
+    row["path"]["slope"] = pp.slope.tolist()
+    row["k_ends"] = list(pp.k_ends)
+    sp = tunnel_splitting(pp, hbar)
+    row.update(E=sp.E, E_dvr=sp.E_dvr, e0=sp.e0, e1=sp.e1, tls=sp.is_tls(E_th),
+               status="ok" if row["saddle"]["negative"] == 1 else "saddle check failed")
+    t_split = time.perf_counter() - t0 - t_neb
+    if modes is not None or extra_modes:
+        fields = {"r_AB": (d_ab * sm).ravel(), "r_AS": ((mep.x[s] - xa) * sm).ravel(),
+                  "r_tau": ((mep.x[1] - xa) * sm).ravel()}
+        for f in fields.values():           # translations removed (zero modes, not part of the event)
+            f.reshape(-1, 3)[:] -= f.reshape(-1, 3).mean(axis=0)
+        if modes is not None:
+            if isinstance(modes, tuple):
+                w2, v = modes
+            else:
+                w2, v = harmonic_modes(land, xa, None if modes == "all" else int(modes))
+            row["overlaps"] = _overlap_block(fields, v, w2)
+            row["overlaps_modes"] = int(v.shape[1] - 3)
+        if extra_modes:
+            row["overlaps_extra"] = {name: {fn: {"c": float(overlap_c(f, np.asarray(vec))[0]),
+                                                 "a": float(overlap_a(f, np.asarray(vec))[0])}
+                                            for fn, f in fields.items()} for name, vec in extra_modes.items()}
+    row["seconds"] = {"neb": t_neb, "split": t_split, "total": time.perf_counter() - t0}
+    return row
+
+
+def split_path(land: Landscape, mep, ftol: float = 1e-10, same_tol: float = 1e-3) -> list[tuple[np.ndarray, float]]:
+    """Chain of minima ``[A, C_1, ..., B]`` along a path with interior minima.
+
+    Every interior-minimum image is minimized (max |F_i| <= ``ftol``); a result within ``same_tol``
+    (largest particle displacement) of the previous minimum in the chain is dropped. Consecutive
+    members are the elementary pairs to analyse instead of (A, B).
+
+    Returns
+    -------
+    list of (positions, shape=(N, 3), total energy)
+    """
+    L = land.cfg.lengths
+    chain = [(mep.x[0], float(mep.energy[0]))]
+    for i in mep.interior_minima():
+        xc, ec, fmax = land.minimize(mep.x[i], ftol=ftol)
+        if fmax > ftol:
+            raise RuntimeError(f"minimizing image {i} stopped at max force {fmax:.3g} > {ftol:g}")
+        d = minimum_image(xc - chain[-1][0], L)
+        if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) > same_tol:
+            chain.append((unwrap_to(chain[-1][0], xc, L), ec))
+    d = minimum_image(mep.x[-1] - chain[-1][0], L)
+    if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) <= same_tol:
+        chain.pop()
+    chain.append((mep.x[-1], float(mep.energy[-1])))
+    return chain
+
+
+def write_result(path: str | os.PathLike, row: dict) -> None:
+    """One pair's result as JSON, written atomically (temporary file + rename)."""
+    from glassmodes import __version__
+    from glassmodes.io.atomic import atomic_output
+
+    row = dict(row, glassmodes_version=__version__)
+    with atomic_output(path) as tmp:
+        Path(tmp).write_text(json.dumps(row, indent=1))
+
+
+def read_result(path: str | os.PathLike) -> dict:
+    """Read a result written by :func:`write_result`; checks the format tag and units."""
+    try:
+        row = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a double-well result ({exc})") from None
+    if row.get("format") != FORMAT or row.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} file")
+    if row.get("units") != UNITS:
+        raise ValueError(f"{path}: units {row.get('units')} differ from {UNITS}")
+    return row
+
+
+TABLE_COLUMNS = ("pair", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp", "PR_DW",
+                 "E", "E_dvr", "tls", "hbar", "E_th", "neb_iterations", "saddle_negative", "best_c_r_AB",
+                 "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "seconds")
+
+
+def table_rows(name: str, row: dict) -> list[dict]:
+    """The table row of a result and one row ``name#k`` per segment of a split path."""
+    return [table_row(name, row)] + [table_row(f"{name}#{k}", sub) for k, sub in enumerate(row.get("segments", []))]
+
+
+def table_row(name: str, row: dict) -> dict:
+    ov = row.get("overlaps", {})
+    return {"pair": name, "status": row.get("status"), "barrier": row.get("barrier"),
+            "barrier_B": row.get("barrier_B"), "asymmetry": row.get("asymmetry"), "length": row.get("length"),
+            "distance": row.get("distance"), "max_disp": row.get("max_disp"), "PR_DW": row.get("PR_DW"),
+            "E": row.get("E"), "E_dvr": row.get("E_dvr"), "tls": row.get("tls"), "hbar": row.get("hbar"),
+            "E_th": row.get("E_th"), "neb_iterations": row.get("neb_iterations"),
+            "saddle_negative": row.get("saddle", {}).get("negative"),
+            "best_c_r_AB": ov.get("r_AB", {}).get("best_c"), "best_c_r_AS": ov.get("r_AS", {}).get("best_c"),
+            "best_c_r_tau": ov.get("r_tau", {}).get("best_c"), "best_a_r_tau": ov.get("r_tau", {}).get("best_a"),
+            "captured_c2_r_AB": ov.get("r_AB", {}).get("captured_c2"),
+            "seconds": row.get("seconds", {}).get("total")}
+
+
+__all__ = ["pr_dw", "Minimum", "minimize_folder", "folder_pairs", "transition_pairs", "harmonic_modes",
+           "analyze_pair", "split_path", "write_result", "read_result", "table_row", "table_rows", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
+           "Configuration", "FORMAT", "UNITS"]
