@@ -1,4 +1,4 @@
-"""Double wells and tunnel splittings (Khomenko, Reichman, Zamponi (2021); Khomenko et al. (2020)).
+"""Double wells and tunnel splittings (Khomenko et al. (2020); Khomenko et al. (2020)).
 
 1D Schroedinger solver: harmonic oscillator, symmetric and tilted double wells (finite differences vs
 sinc-DVR, WKB, two-level formula), path potential from images. NEB and pair tools further below.

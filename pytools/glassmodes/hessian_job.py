@@ -57,6 +57,9 @@ class HessianJob:
     fc3_output : Path or None
         Also write the third-order force constants (``write_fc3``, same keywords but the
         fd-only ones) to this name in the same LAMMPS run.
+    fc3_order : int
+        3, or 4: the third-order file also stores phi'''' per pair (``write_fc3 ... order 4``,
+        analytic pair styles only), as the quartic expansion and nonlinear modes need.
 
     A data file without ``forcefield`` takes the ``.ff`` file beside it (written by
     ``glassmodes prepare``); without one it is an error that says so.
@@ -69,6 +72,7 @@ class HessianJob:
     keywords: dict | None = None
     minimize: str | None = None
     fc3_output: Path | None = None
+    fc3_order: int = 3
 
     def commands(self) -> list[str]:
         source = Path(self.source)
@@ -101,8 +105,11 @@ class HessianJob:
             lines += ["min_style cg", f"minimize {self.minimize}"]
         args = " ".join(f"{k} {v}" for k, v in kw.items())
         lines.append(f"write_hessian {self.group} {shlex.quote(str(self.output))} {args}".rstrip())
+        if self.fc3_order not in (3, 4):
+            raise ValueError(f"fc3 order must be 3 or 4, not {self.fc3_order}")
         if self.fc3_output is not None:
-            lines.append(f"write_fc3 {self.group} {shlex.quote(str(self.fc3_output))} {args}".rstrip())
+            order = " order 4" if self.fc3_order == 4 else ""
+            lines.append(f"write_fc3 {self.group} {shlex.quote(str(self.fc3_output))} {args}{order}".rstrip())
         return lines
 
 

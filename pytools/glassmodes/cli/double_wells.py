@@ -4,7 +4,7 @@ From a folder of minima (LAMMPS data files of one glass, e.g. the seed-002 files
 charge column): re-minimize each to max |F_i| <= 1e-10, list candidate pairs (energy and distance
 filters), then for each pair run a climbing-image NEB, check the saddle (one negative Hessian
 eigenvalue), solve the 1D Schroedinger equation along the mass-weighted path and compute the overlaps
-c, a of r_AB, r_AS, r_tau with the harmonic modes at A (Khomenko, Reichman, Zamponi (2021)).
+c, a of r_AB, r_AS, r_tau with the harmonic modes at A (Khomenko et al. (2020)).
 hbar~ = hbar / (sigma sqrt(m eps)) must be given: the seed-002 paper gives only the TLS thresholds
 (--preset argon: E_th = 0.0015 eps, nip: 0.0002 eps). Energies are total (not per atom).
 
@@ -13,8 +13,8 @@ in pairs/ (a finished pair is skipped when the command is run again), double_wel
 Protocol, conventions and validation numbers: docs/double_wells.md.
 
 Examples:
-  glassmodes double-wells /work/shared/data/seed002_is --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
-  glassmodes double-wells /work/shared/data/seed002_is --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
+  glassmodes double-wells minima/ --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
+  glassmodes double-wells minima/ --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def add_arguments(parser) -> None:
                         help="analyse at most this many pairs (the closest first)")
     parser.add_argument("--hbar", type=float, default=None, help="reduced Planck constant hbar~ (required for paths)")
     parser.add_argument("--preset", choices=("argon", "nip"), default=None,
-                        help="TLS threshold of Khomenko, Reichman, Zamponi (2021): argon 0.0015 eps, nip 0.0002 eps")
+                        help="TLS threshold of Khomenko et al. (2020): argon 0.0015 eps, nip 0.0002 eps")
     parser.add_argument("--e-th", type=float, default=None, help="TLS threshold on the splitting E, eps")
     parser.add_argument("--nimages", type=int, default=8, help="NEB images including the ends (default 8)")
     parser.add_argument("--method", choices=("python", "lammps"), default="python",

@@ -3,6 +3,7 @@
 Examples:
   glassmodes hessian glasses/seed004-ipl12-N500-s1.data -o H         # a glass from glassmodes prepare
   glassmodes hessian glasses/seed004-ipl12-N500-s1.data -o H --fc3 F3 --np 2
+  glassmodes hessian glasses/seed004-ipl12-N500-s1.data -o H --fc3 F4 --fc3-order 4   # with phi'''' (expand, nonlinear)
   glassmodes hessian glass.in -o H                                   # a deck that leaves a minimized system
   glassmodes hessian glass.data --forcefield ka.ff -o H --np 4 --method fd
 
@@ -26,6 +27,9 @@ def add_arguments(parser) -> None:
                         help="force-field file for a data file (default: the .ff file beside it)")
     parser.add_argument("--fc3", type=Path, metavar="FILE",
                         help="also write the third-order force constants (write_fc3) to FILE")
+    parser.add_argument("--fc3-order", type=int, choices=[3, 4], default=3,
+                        help="4: the --fc3 file also holds the fourth order (write_fc3 ... order 4; analytic "
+                             "pair styles), for glassmodes expand and glassmodes nonlinear")
     parser.add_argument("--group", default="all", help="LAMMPS group whose rows/columns are written")
     parser.add_argument("--method", choices=["auto", "analytic", "fd"], default="auto")
     parser.add_argument("--mass", choices=["yes", "no"], default="yes",
@@ -41,6 +45,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from glassmodes.cli._mpi import relaunch
 
+    if args.fc3_order == 4 and args.fc3 is None:
+        raise ValueError("--fc3-order 4 needs --fc3 FILE (the file that gets the third and fourth order)")
     status = relaunch(args.np)
     if status is not None:
         return status
@@ -52,6 +58,7 @@ def run(args) -> int:
     if args.no_fcheck:
         keywords["fcheck"] = "no"
     job = HessianJob(source=args.source, output=args.output, forcefield=args.forcefield,
-                     group=args.group, keywords=keywords, minimize=args.minimize, fc3_output=args.fc3)
+                     group=args.group, keywords=keywords, minimize=args.minimize, fc3_output=args.fc3,
+                     fc3_order=args.fc3_order)
     write_hessian_job(job, log=args.log)
     return 0

@@ -1,6 +1,6 @@
 """Minimum-energy paths between two inherent structures: a Python NEB and LAMMPS's own ``neb``.
 
-Khomenko, Reichman, Zamponi (2021), Sec. II: pairs of inherent structures A, B are joined by the
+Khomenko et al. (2020), Sec. II: pairs of inherent structures A, B are joined by the
 minimum-energy path (MEP) of the nudged elastic band (NEB; Henkelman, Uberuaga, Jonsson, J. Chem. Phys.
 113, 9901 (2000), climbing image; Henkelman and Jonsson, J. Chem. Phys. 113, 9978 (2000), tangent),
 whose energy profile V(xi) feeds the 1D Schroedinger equation (:mod:`glassmodes.landscape.schrodinger`).
@@ -41,7 +41,7 @@ import numpy as np
 
 from glassmodes.landscape.events import minimum_image
 
-#: The seed-002 model (Khomenko, Reichman, Zamponi (2021)), per-atom diameters from the data file.
+#: The seed-002 model (Khomenko et al. (2020)), per-atom diameters from the data file.
 SEED002_FORCEFIELD = "pair_style ipl/smooth/poly 12 2 1.25 0.2\npair_coeff * * 1.0"
 
 

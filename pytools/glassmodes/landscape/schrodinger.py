@@ -1,6 +1,6 @@
 """One-dimensional Schroedinger equation along a minimum-energy path: tunnel splitting of a double well.
 
-Khomenko et al., Phys. Rev. Lett. 124, 225901 (2020) and Khomenko, Reichman, Zamponi (2021), Sec. II:
+Khomenko, Scalliet et al., Phys. Rev. Lett. 124, 225901 (2020) and Khomenko et al. (2020), Sec. II:
 the potential energy V(xi) along the minimum-energy path (MEP) between two inherent structures A and B,
 xi the **mass-weighted arc length** ``d xi = (sum_i m_i |d r_i|^2)^(1/2)``, gives the effective equation
 
@@ -15,7 +15,7 @@ Conventions
 * Mass-weighted coordinates: the kinetic term has unit mass; for the unit masses of the papers' models
   xi is the plain Euclidean arc length in sigma.
 * Energies in the unit of V (eps in LJ units), **total** energies of the configuration, not per atom.
-* hbar~ and E_th are inputs. Khomenko, Reichman, Zamponi (2021) give only the thresholds (E <= 0.0015 eps
+* hbar~ and E_th are inputs. Khomenko et al. (2020) give only the thresholds (E <= 0.0015 eps
   "Argon parameters", E <= 0.0002 eps "NiP parameters"); the mapping to hbar~ is in Khomenko et al.,
   PRL 124, 225901 (2020), which is not among the project's papers: :data:`TLS_PRESETS` therefore holds the
   thresholds only and every solver call needs an explicit ``hbar``.
@@ -47,12 +47,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Activity thresholds E_th (eps) of Khomenko, Reichman, Zamponi (2021), Sec. II, for two unit mappings
-#: of their ref. [30] (Khomenko et al., PRL 124, 225901 (2020)). hbar~ of these mappings is not printed
+#: Activity thresholds E_th (eps) of Khomenko et al. (2020), Sec. II, for two unit mappings
+#: of their ref. [30] (Khomenko, Scalliet et al., Phys. Rev. Lett. 124, 225901 (2020)). hbar~ of these mappings is not printed
 #: in the project's papers: pass it explicitly.
 TLS_PRESETS = {
-    "argon": {"E_th": 0.0015, "source": "Khomenko, Reichman, Zamponi (2021), Sec. II (Argon parameters)"},
-    "nip": {"E_th": 0.0002, "source": "Khomenko, Reichman, Zamponi (2021), Sec. II (NiP parameters)"},
+    "argon": {"E_th": 0.0015, "source": "Khomenko et al. (2020), Sec. II (Argon parameters)"},
+    "nip": {"E_th": 0.0002, "source": "Khomenko et al. (2020), Sec. II (NiP parameters)"},
 }
 
 

@@ -1,6 +1,6 @@
 """Double wells between inherent structures and their tunnel splittings (two-level systems).
 
-Protocol of Khomenko, Reichman, Zamponi (2021), Sec. II-III, and Khomenko et al., PRL 124, 225901 (2020):
+Protocol of Khomenko et al. (2020), Sec. II-III, and Khomenko, Scalliet et al., Phys. Rev. Lett. 124, 225901 (2020):
 
 1. candidate pairs of inherent structures (IS): all pairs of a folder of minima under energy and
    distance filters (:func:`folder_pairs`), or the hops of an IS trajectory with visit counts
@@ -19,7 +19,7 @@ normalized by N: about the number of moving particles; the TLS_ML_exploration co
 ``E``, ``E_dvr``, ``tls``.
 
 Hook for nonlinear modes: ``extra_modes`` of :func:`analyze_pair` takes named mass-weighted vectors (for
-instance the cubic mode of the cubic map seeded with r_AB, Khomenko, Reichman, Zamponi (2021), Figs. 7-8)
+instance the cubic mode of the cubic map seeded with r_AB, Khomenko et al. (2020), Figs. 7-8)
 and reports their c, a with r_AB, r_AS and r_tau next to the harmonic modes'.
 """
 
