@@ -15,6 +15,7 @@ Protocol, conventions and validation numbers: docs/double_wells.md.
 Examples:
   glassmodes double-wells minima/ --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
   glassmodes double-wells minima/ --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
+  glassmodes double-wells minima/ --out dw --max-pairs 1 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --modes 20 --cubic
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ftol", type=float, default=1e-7, help="NEB force tolerance (default 1e-7)")
     parser.add_argument("--modes", default="all",
                         help="harmonic modes at A for the overlaps: all (dense, default), K (lowest K) or none")
+    parser.add_argument("--cubic", action="store_true",
+                        help="also the cubic modes at A seeded with r_AB and with the softest harmonic mode, "
+                             "their overlaps and the quartic profile along them (Khomenko et al. (2020), Figs. 7-8)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -138,7 +142,8 @@ def run(args) -> int:
                 mspec = mode_cache[a.name]
             progress(f"[{k + 1}/{len(todo)}] {name}: NEB ({args.method}, {args.nimages} images)")
             row = analyze_pair(land, a.x, b.x, hbar=args.hbar, E_th=e_th, nimages=args.nimages, method=args.method,
-                               workdir=out / "neb" / name, modes=mspec, ftol=args.ftol, progress=progress)
+                               workdir=out / "neb" / name, modes=mspec, ftol=args.ftol, progress=progress,
+                               cubic=args.cubic)
             row.update(a=a.name, b=b.name)
             write_result(target, row)
             progress(f"[{k + 1}/{len(todo)}] {name}: {row['status']}, barrier {row['barrier']:.4e}, "

@@ -177,6 +177,40 @@ def transition_pairs(positions, lengths: np.ndarray, same_tol: float = 1e-3, min
 # one double well
 # -------------------------------------------------------------------------------------------------
 
+def cubic_modes(land: Landscape, x: np.ndarray, seeds: dict, tol: float = 1e-8, method: str = "map") -> dict:
+    """Cubic nonlinear modes at the minimum ``x`` from mass-weighted seed fields (Khomenko et al. (2020), Sec. III).
+
+    The pair table (orders 3 and 4) is written at ``x`` by the plugin (``write_fc3 ... order 4``) and
+    :func:`glassmodes.nonlinear.find_mode` runs the cubic map ``pi <- M^-1 (U3 : pi pi)`` from every
+    seed (the paper's procedure; ``method="lbfgs+map"`` adds the minimizer).
+
+    Parameters
+    ----------
+    land : Landscape
+    x : ndarray, shape=(N, 3)
+        A minimized structure (the A end of a pair).
+    seeds : dict of str -> ndarray, shape=(3N,)
+        Mass-weighted start fields, e.g. ``{"r_AB": ..., "psi_0": ...}``.
+
+    Returns
+    -------
+    dict of str -> glassmodes.nonlinear.NonlinearMode
+        One converged or flagged (``converged`` False) mode per seed.
+    """
+    import tempfile
+
+    from glassmodes.fc3 import read_fc3
+    from glassmodes.nonlinear import ForceConstantOperator, find_mode
+
+    land._put(x)
+    with tempfile.TemporaryDirectory(prefix="gm-fc3-") as tmp:
+        land._lmp.command("run 0 post no")
+        land._lmp.command(f"write_fc3 all {tmp}/F method analytic order 4 ftol 1e-6")
+        op = ForceConstantOperator(read_fc3(f"{tmp}/F"))
+    return {name: find_mode(op, kind="cubic", seed=np.asarray(seed, float), method=method, tol=tol,
+                            seed_label=name) for name, seed in seeds.items()}
+
+
 def harmonic_modes(land: Landscape, x: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (omega^2) and mass-weighted eigenvectors (columns, component 3 i + alpha) at a minimum.
 
@@ -224,7 +258,7 @@ def _overlap_block(fields: dict, vectors: np.ndarray, omega2: np.ndarray, skip: 
 def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E_th: float, nimages: int = 8,
                  method: str = "python", workdir: str | os.PathLike | None = None, modes: int | str | None = "all",
                  extra_modes: dict | None = None, spring: float = 1.0, ftol: float = 1e-7, split: bool = True,
-                 progress=None) -> dict:
+                 progress=None, cubic: bool = False) -> dict:
     """NEB, checks, splitting and overlaps of one pair of minima (see the module docstring).
 
     Parameters
@@ -243,6 +277,12 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
         :func:`harmonic_modes` (several pairs sharing A).
     extra_modes : dict of str -> ndarray, shape=(3N,)
         Other mass-weighted directions (e.g. nonlinear modes) for the same overlaps.
+    cubic : bool
+        Also the cubic modes at A seeded with r_AB and (when harmonic modes are computed) with the
+        softest harmonic mode psi_0 (:func:`cubic_modes`; Khomenko et al. (2020), Figs. 7-8): their
+        overlaps join ``overlaps_extra`` as ``cubic(r_AB)``, ``cubic(psi_0)``; ``cubic_modes`` holds
+        omega, tau, chi, N e, residual, convergence and the quartic profile along each (beta,
+        group, second well; :func:`glassmodes.expansion.quartic_profile` with b = kappa, tau, chi).
     split : bool
         A path with interior minima is not a double well (status ``not elementary``); with ``split``
         the interior minima are minimized (:func:`split_path`) and each consecutive pair of the chain
@@ -306,7 +346,7 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
     row.update(E=sp.E, E_dvr=sp.E_dvr, e0=sp.e0, e1=sp.e1, tls=sp.is_tls(E_th),
                status="ok" if row["saddle"]["negative"] == 1 else "saddle check failed")
     t_split = time.perf_counter() - t0 - t_neb
-    if modes is not None or extra_modes:
+    if modes is not None or extra_modes or cubic:
         fields = {"r_AB": (d_ab * sm).ravel(), "r_AS": ((mep.x[s] - xa) * sm).ravel(),
                   "r_tau": ((mep.x[1] - xa) * sm).ravel()}
         for f in fields.values():           # translations removed (zero modes, not part of the event)
@@ -318,6 +358,23 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
                 w2, v = harmonic_modes(land, xa, None if modes == "all" else int(modes))
             row["overlaps"] = _overlap_block(fields, v, w2)
             row["overlaps_modes"] = int(v.shape[1] - 3)
+        extra_modes = dict(extra_modes or {})
+        if cubic:
+            seeds = {"r_AB": fields["r_AB"]}
+            if modes is not None:
+                seeds["psi_0"] = v[:, 3]
+            row["cubic_modes"] = {}
+            for name, m in cubic_modes(land, xa, seeds).items():
+                info = {"omega": m.omega, "kappa": m.kappa, "tau": m.tau, "chi": m.chi,
+                        "participation_number": m.participation_number, "single_particle": m.single_particle,
+                        "residual": m.residual, "converged": m.converged, "iterations": m.iterations}
+                if m.kappa > 0 and np.isfinite(m.chi):
+                    from glassmodes.expansion import quartic_profile
+
+                    q = quartic_profile(m.kappa, m.tau, m.chi)
+                    info.update(beta=float(q.beta), group=str(q.group), has_second_well=bool(q.has_second_well))
+                row["cubic_modes"][f"cubic({name})"] = info
+                extra_modes[f"cubic({name})"] = m.pi
         if extra_modes:
             row["overlaps_extra"] = {name: {fn: {"c": float(overlap_c(f, np.asarray(vec))[0]),
                                                  "a": float(overlap_a(f, np.asarray(vec))[0])}
@@ -378,7 +435,8 @@ def read_result(path: str | os.PathLike) -> dict:
 
 TABLE_COLUMNS = ("pair", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp", "PR_DW",
                  "E", "E_dvr", "tls", "hbar", "E_th", "neb_iterations", "saddle_negative", "best_c_r_AB",
-                 "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "seconds")
+                 "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "cubic_c_r_AB", "cubic_a_r_AB",
+                 "cubic_omega", "cubic_beta", "cubic_psi0_c_r_AB", "seconds")
 
 
 def table_rows(name: str, row: dict) -> list[dict]:
@@ -388,6 +446,7 @@ def table_rows(name: str, row: dict) -> list[dict]:
 
 def table_row(name: str, row: dict) -> dict:
     ov = row.get("overlaps", {})
+    ex, cm = row.get("overlaps_extra", {}), row.get("cubic_modes", {})
     return {"pair": name, "status": row.get("status"), "barrier": row.get("barrier"),
             "barrier_B": row.get("barrier_B"), "asymmetry": row.get("asymmetry"), "length": row.get("length"),
             "distance": row.get("distance"), "max_disp": row.get("max_disp"), "PR_DW": row.get("PR_DW"),
@@ -397,9 +456,13 @@ def table_row(name: str, row: dict) -> dict:
             "best_c_r_AB": ov.get("r_AB", {}).get("best_c"), "best_c_r_AS": ov.get("r_AS", {}).get("best_c"),
             "best_c_r_tau": ov.get("r_tau", {}).get("best_c"), "best_a_r_tau": ov.get("r_tau", {}).get("best_a"),
             "captured_c2_r_AB": ov.get("r_AB", {}).get("captured_c2"),
+            "cubic_c_r_AB": ex.get("cubic(r_AB)", {}).get("r_AB", {}).get("c"),
+            "cubic_a_r_AB": ex.get("cubic(r_AB)", {}).get("r_AB", {}).get("a"),
+            "cubic_omega": cm.get("cubic(r_AB)", {}).get("omega"), "cubic_beta": cm.get("cubic(r_AB)", {}).get("beta"),
+            "cubic_psi0_c_r_AB": ex.get("cubic(psi_0)", {}).get("r_AB", {}).get("c"),
             "seconds": row.get("seconds", {}).get("total")}
 
 
 __all__ = ["pr_dw", "Minimum", "minimize_folder", "folder_pairs", "transition_pairs", "harmonic_modes",
-           "analyze_pair", "split_path", "write_result", "read_result", "table_row", "table_rows", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
+           "analyze_pair", "cubic_modes", "split_path", "write_result", "read_result", "table_row", "table_rows", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
            "Configuration", "FORMAT", "UNITS"]
