@@ -37,6 +37,7 @@ K = 50
 METHODS = {"lobpcg": {"method": "lobpcg"},
            "lobpcg-pw": {"method": "lobpcg", "start": "planewaves"},
            "chebyshev": {"method": "chebyshev"}}
+KERNELS = HERE / "results" / "modes_fast_kernels.json"
 SIZES = {1000: 1000, 8000: 10**4, 27000: 27000, 108000: 10**5}   # atoms -> modes_scaling recipe key
 modes_scaling.RECIPES[27000] = (1000, 3)
 
@@ -67,6 +68,68 @@ if comm.rank == 0:
                  method=info.method, iterations=info.iterations, options=info.options)
     print(json.dumps(r, default=str))
 """
+
+
+# the kernels of the cost model, one rank: one product D x, one GAMG application (the LOBPCG
+# preconditioner, default smoothers), GAMG applied to a block at once (PCMatApply), and block
+# products D X (MatMatMult) of 63 and 75 columns; CPU time of this process and wall time, each the
+# mean over `reps` repetitions
+KERNEL_WORKER = r"""
+import json, sys, time
+import numpy as np
+from petsc4py import PETSc
+comm = PETSc.COMM_WORLD
+A = PETSc.Mat().create(comm=comm)
+A.setType(PETSc.Mat.Type.AIJ)
+A.setBlockSize(3)
+A.load(PETSc.Viewer().createBinary(sys.argv[1], "r", comm=comm))
+n, nloc = A.getSize()[0], A.getLocalSize()[0]
+T = [A.createVecRight() for _ in range(3)]
+lo, hi = T[0].getOwnershipRange()
+for a in range(3):
+    arr = np.zeros(nloc)
+    arr[(np.arange(lo, hi) % 3) == a] = 1.0
+    T[a].setArray(arr)
+    T[a].normalize()
+A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=T, comm=comm))
+pc = PETSc.PC().create(comm=comm)
+pc.setType(PETSc.PC.Type.GAMG)
+pc.setOperators(A)
+pc.setUp()
+out = {"n": n, "nnz": A.getInfo()["nz_used"], "ranks": comm.getSize()}
+x, y = A.createVecs()
+x.setRandom()
+def timed(key, fn, reps):
+    c, t = time.process_time(), time.perf_counter()
+    for _ in range(reps):
+        fn()
+    out[key + "_cpu_s"] = (time.process_time() - c) / reps
+    out[key + "_wall_s"] = (time.perf_counter() - t) / reps
+timed("matmult", lambda: A.mult(x, y), 20)
+timed("gamg_apply", lambda: pc.apply(x, y), 5)
+for m in (63, 75):
+    X = PETSc.Mat().createDense(((nloc, n), (None, m)), array=np.asfortranarray(
+        np.random.default_rng(0).standard_normal((nloc, m))), comm=comm)
+    X.assemble()
+    Y = A.matMult(X)
+    timed(f"matmatmult{m}", lambda: A.matMult(X, Y), 3)
+    if m == 63:
+        Z = X.duplicate()
+        timed("gamg_matapply63", lambda: pc.matApply(X, Z), 1)
+if comm.getRank() == 0:
+    print(json.dumps(out))
+"""
+
+
+def kernel_probe(hessian: Path, work: Path) -> dict:
+    worker = work / "kernel_worker.py"
+    worker.write_text(KERNEL_WORKER)
+    load0 = loadavg()
+    proc = subprocess.run([sys.executable, str(worker), str(hessian)], capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    if proc.returncode:
+        return {"error": (proc.stdout + proc.stderr)[-1500:]}
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load_before": load0, "load_after": loadavg()}
 
 
 def loadavg() -> float:
@@ -101,14 +164,27 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     ap.add_argument("--concurrent", action="store_true", help="run the methods of one size/rank count at once")
     ap.add_argument("--max-it", type=int, help="stop after this many iterations (a probe)")
+    ap.add_argument("--kernels", action="store_true",
+                    help="only the kernel probe (one rank): product, GAMG, block product times per size")
+    ap.add_argument("--table-only", action="store_true", help="only rewrite modes_fast.md from the json files")
     ap.add_argument("--work", default="/tmp/gm-slepc")
     args = ap.parse_args()
+    if args.table_only:
+        write_table(json.loads((HERE / "results" / "modes_fast.json").read_text()))
+        return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     res_json = HERE / "results" / "modes_fast.json"
     results = json.loads(res_json.read_text()) if res_json.exists() else {}
     for n in args.sizes:
         h = modes_scaling.glass(SIZES[n], work)
+        if args.kernels:
+            kern = json.loads(KERNELS.read_text()) if KERNELS.exists() else {}
+            kern[f"kernels N={n}"] = {**kernel_probe(h, work), "natoms": n,
+                                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            print(n, kern[f"kernels N={n}"], flush=True)
+            KERNELS.write_text(json.dumps(kern, indent=1, default=str))
+            continue
         for nprocs in args.ranks:
             runs = {}
             todo = [(m, {**METHODS[m], **({"max_it": args.max_it} if args.max_it else {})}) for m in args.methods]
@@ -160,6 +236,21 @@ def write_table(results: dict) -> None:
             f"{r.get('max_rel_eig_diff_vs_lobpcg', float('nan')):.1e} | "
             f"{float(o.get('verify_seconds', float('nan'))):.1f} | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} | {'yes' if r['concurrent'] else 'no'} | {r['date']} |")
+    kern = json.loads(KERNELS.read_text()) if KERNELS.exists() else {}
+    if kern:
+        lines += ["", "Kernels of the cost model (`--kernels`, one rank, GAMG with the default smoothers): mean CPU "
+                  "time of this process per call (wall in brackets).", "",
+                  "| N | nonzeros | D x (s) | GAMG on one vector (s) | GAMG on 63 vectors, PCMatApply (s) | "
+                  "D X, 63 columns (s) | D X, 75 columns (s) | load before/after | measured |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for key, r in kern.items():
+            if "error" in r:
+                lines.append(f"| {r['natoms']} | failed | | | | | | | {r['date']} |")
+                continue
+            cell = lambda k: f"{r[k + '_cpu_s']:.3g} ({r[k + '_wall_s']:.3g})"  # noqa: E731
+            lines.append(f"| {r['natoms']} | {r['nnz']:.3g} | {cell('matmult')} | {cell('gamg_apply')} | "
+                         f"{cell('gamg_matapply63')} | {cell('matmatmult63')} | {cell('matmatmult75')} | "
+                         f"{r['load_before']:.1f} / {r['load_after']:.1f} | {r['date']} |")
     md = HERE / "results" / "modes_fast.md"
     old = md.read_text() if md.exists() else ""
     notes = old.split(modes_scaling.NOTES, 1)[1] if modes_scaling.NOTES in old else "\n"
