@@ -36,6 +36,7 @@ import modes_scaling  # noqa: E402  (glass recipes and builder)
 K = 50
 METHODS = {"lobpcg": {"method": "lobpcg"},
            "lobpcg-pw": {"method": "lobpcg", "start": "planewaves"},
+           "lobpcg-blockgamg": {"method": "lobpcg", "inner": "gamg-block"},
            "chebyshev": {"method": "chebyshev"}}
 KERNELS = HERE / "results" / "modes_fast_kernels.json"
 SIZES = {1000: 1000, 8000: 10**4, 27000: 27000, 108000: 10**5}   # atoms -> modes_scaling recipe key
@@ -106,6 +107,16 @@ def timed(key, fn, reps):
     out[key + "_cpu_s"] = (time.process_time() - c) / reps
     out[key + "_wall_s"] = (time.perf_counter() - t) / reps
 timed("matmult", lambda: A.mult(x, y), 20)
+opts = PETSc.Options()
+for k, v in {"richardson": "ksp_type", "jacobi": "pc_type", "0.6": "ksp_richardson_scale", "3": "ksp_max_it"}.items():
+    opts.setValue("blk_mg_levels_" + v, k)
+pcb = PETSc.PC().create(comm=comm)
+pcb.setType(PETSc.PC.Type.GAMG)
+pcb.setOptionsPrefix("blk_")
+pcb.setOperators(A)
+pcb.setFromOptions()
+pcb.setUp()
+timed("gamgblock_apply", lambda: pcb.apply(x, y), 5)
 timed("gamg_apply", lambda: pc.apply(x, y), 5)
 for m in (63, 75):
     X = PETSc.Mat().createDense(((nloc, n), (None, m)), array=np.asfortranarray(
@@ -116,6 +127,7 @@ for m in (63, 75):
     if m == 63:
         Z = X.duplicate()
         timed("gamg_matapply63", lambda: pc.matApply(X, Z), 1)
+        timed("gamgblock_matapply63", lambda: pcb.matApply(X, Z), 1)
 if comm.getRank() == 0:
     print(json.dumps(out))
 """
@@ -176,6 +188,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     res_json = HERE / "results" / "modes_fast.json"
     results = json.loads(res_json.read_text()) if res_json.exists() else {}
+    run_id = time.strftime("%H%M%S", time.gmtime())   # one run's rows share it (and its baseline)
     for n in args.sizes:
         h = modes_scaling.glass(SIZES[n], work)
         if args.kernels:
@@ -188,7 +201,7 @@ def main() -> None:
         for nprocs in args.ranks:
             runs = {}
             todo = [(m, {**METHODS[m], **({"max_it": args.max_it} if args.max_it else {})}) for m in args.methods]
-            tags = {m: f"{m}_N{n}_np{nprocs}{'_probe' if args.max_it else ''}" for m, _ in todo}
+            tags = {m: f"{m}_N{n}_np{nprocs}{'_probe' if args.max_it else ''}_{run_id}" for m, _ in todo}
             if args.concurrent:
                 procs = {m: launch(h, nprocs, kw, work, tags[m]) for m, kw in todo}
                 runs = {m: finish(*p) for m, p in procs.items()}
@@ -204,10 +217,14 @@ def main() -> None:
                 if base and "cpu_s_all_ranks" in base and "cpu_s_all_ranks" in r:
                     r["cpu_ratio_lobpcg_over_this"] = base["cpu_s_all_ranks"] / r["cpu_s_all_ranks"]
                     r["wall_ratio_lobpcg_over_this"] = base["seconds"] / r["seconds"]
-                key = f"{m} N={n} np={nprocs}{' max_it=%d' % args.max_it if args.max_it else ''}"
+                key = (f"{m} N={n} np={nprocs}{' max_it=%d' % args.max_it if args.max_it else ''}"
+                       f" run={run_id}")
                 results[key] = {**r, "natoms": n, "nprocs": nprocs, "concurrent": args.concurrent,
                                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
                 print(key, json.dumps(results[key], default=str)[:400], flush=True)
+            # merge with what other runs wrote meanwhile (several benchmark processes may run at once)
+            results = {**(json.loads(res_json.read_text()) if res_json.exists() else {}),
+                       **{k: v for k, v in results.items() if k.endswith(f"run={run_id}")}}
             res_json.write_text(json.dumps(results, indent=1, default=str))
     write_table(results)
 
@@ -241,8 +258,9 @@ def write_table(results: dict) -> None:
         lines += ["", "Kernels of the cost model (`--kernels`, one rank, GAMG with the default smoothers): mean CPU "
                   "time of this process per call (wall in brackets).", "",
                   "| N | nonzeros | D x (s) | GAMG on one vector (s) | GAMG on 63 vectors, PCMatApply (s) | "
-                  "D X, 63 columns (s) | D X, 75 columns (s) | load before/after | measured |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "D X, 63 columns (s) | D X, 75 columns (s) | gamg-block on one vector (s) | gamg-block on 63 "
+                  "vectors, PCMatApply (s) | load before/after | measured |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for key, r in kern.items():
             if "error" in r:
                 lines.append(f"| {r['natoms']} | failed | | | | | | | {r['date']} |")
@@ -250,6 +268,8 @@ def write_table(results: dict) -> None:
             cell = lambda k: f"{r[k + '_cpu_s']:.3g} ({r[k + '_wall_s']:.3g})"  # noqa: E731
             lines.append(f"| {r['natoms']} | {r['nnz']:.3g} | {cell('matmult')} | {cell('gamg_apply')} | "
                          f"{cell('gamg_matapply63')} | {cell('matmatmult63')} | {cell('matmatmult75')} | "
+                         f"{cell('gamgblock_apply') if 'gamgblock_apply_cpu_s' in r else ''} | "
+                         f"{cell('gamgblock_matapply63') if 'gamgblock_matapply63_cpu_s' in r else ''} | "
                          f"{r['load_before']:.1f} / {r['load_after']:.1f} | {r['date']} |")
     md = HERE / "results" / "modes_fast.md"
     old = md.read_text() if md.exists() else ""

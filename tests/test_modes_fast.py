@@ -1,5 +1,6 @@
-"""Issue 19: the plane-wave starting subspace and the Chebyshev-filtered subspace iteration of the
-slepc backend (glassmodes.modes.fast), each checked by an independent route: the dense LAPACK
+"""Issue 19: the plane-wave starting subspace, the Chebyshev-filtered subspace iteration
+(glassmodes.modes.fast) and the block-applied GAMG (``inner="gamg-block"``) of the slepc backend,
+each checked by an independent route: the dense LAPACK
 spectrum of the same matrix, the analytic FCC dispersion, numpy's Chebyshev polynomials, and the
 1-rank result under 2 ranks.
 """
@@ -144,6 +145,14 @@ def test_lobpcg_plane_wave_start_agrees_with_dense(glass, reference):
     assert_same_modes(reference, m, 50, "lobpcg from plane waves vs dense")
 
 
+def test_lobpcg_block_gamg_agrees_with_dense(glass, reference):
+    """GAMG with Richardson-Jacobi smoothers, applied to LOBPCG's whole block (PCMatApply)."""
+    m = solve_modes(glass, backend="slepc", k=50, method="lobpcg", inner="gamg-block")
+    assert m.info.method == "lobpcg+precond-gamg-block"
+    assert m.info.residual_norms.max() < RES_TOL
+    assert_same_modes(reference, m, 50, "lobpcg + block GAMG vs dense")
+
+
 def test_plane_wave_start_is_close_to_the_lowest_band(glass, reference):
     """The start's Ritz values bound the true eigenvalues from above (Courant-Fischer), and its
     lowest Ritz value lies within a factor 2 of the lowest eigenvalue: the plane waves carry the
@@ -188,6 +197,8 @@ def test_bad_options_give_clear_errors(glass):
         solve_modes(glass, backend="slepc", k=5, method="krylovschur", start="planewaves")
     with pytest.raises(ModeError, match="max_degree must be at least 2"):
         solve_modes(glass, backend="slepc", k=5, method="chebyshev", max_degree=1)
+    with pytest.raises(ModeError, match=r"unknown inner preconditioner 'amg' \(gamg, icc, gamg-block\)"):
+        solve_modes(glass, backend="slepc", k=5, method="lobpcg", inner="amg")
     with pytest.raises(ModeError, match="unknown method 'cheb'"):
         solve_modes(glass, backend="slepc", k=5, method="cheb")
     with pytest.raises(ModeError, match=r"chebyshev: 0 of 40 eigenpairs converged in 1 outer steps"):

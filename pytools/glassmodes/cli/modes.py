@@ -37,8 +37,9 @@ def add_arguments(parser) -> None:
                              "planewaves for chebyshev: Ritz vectors of the box's lowest plane waves)")
     parser.add_argument("--max-degree", type=int, default=300,
                         help="slepc --method chebyshev: largest filter degree per outer step (default 300)")
-    parser.add_argument("--inner", choices=("gamg", "icc"), default="gamg",
-                        help="slepc: preconditioner of the inner CG solves (or of LOBPCG)")
+    parser.add_argument("--inner", choices=("gamg", "icc", "gamg-block"), default="gamg",
+                        help="slepc: preconditioner of the inner CG solves (or of LOBPCG); gamg-block: GAMG with "
+                             "Richardson-Jacobi smoothers applied to the whole block at once")
     parser.add_argument("--shift", type=float, default=None,
                         help="slepc: shift of shift-and-invert, eigenvalue units (default -zero_tol*scale)")
     parser.add_argument("--petsc-options", default=None,

@@ -323,8 +323,9 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     k, w_max : int, float
         Number of lowest modes / upper angular frequency (rad per time unit).
     method : "krylovschur", "lobpcg" or "chebyshev"
-    inner : "gamg" or "icc"
-        Preconditioner of the inner CG solves (or of LOBPCG).
+    inner : "gamg", "icc" or "gamg-block"
+        Preconditioner of the inner CG solves (or of LOBPCG); ``gamg-block``: GAMG with
+        Richardson + Jacobi smoothers, applied to a whole block at once (``GAMG_BLOCK_OPTIONS``).
     tol : float
         EPS relative tolerance.
     ksp_rtol : float, optional
@@ -364,8 +365,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         raise ModeError(f"max_degree must be at least 2, got {max_degree}")
     if block_size is not None and block_size < 1:
         raise ModeError(f"block_size must be positive, got {block_size}")
-    if inner not in ("gamg", "icc"):
-        raise ModeError(f"slepc: unknown inner preconditioner {inner!r} (gamg, icc)")
+    if inner not in INNERS:
+        raise ModeError(f"slepc: unknown inner preconditioner {inner!r} ({', '.join(INNERS)})")
     pcomm = PETSc.COMM_SELF if comm is None else (comm if isinstance(comm, PETSc.Comm) else PETSc.Comm(comm))
     rank = pcomm.getRank()
     say = (progress or (lambda msg: None)) if rank == 0 else (lambda msg: None)
@@ -386,7 +387,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     nT = zm.count
     say(f"slepc: {dist.n} dof on {pcomm.getSize()} rank(s), scale {scale:.4e}, "
         f"translations {'deflated' if nT else 'not zero modes'} (residual {zm.translation_residual:.1e})")
-    if nT and inner == "gamg":
+    if nT and inner in ("gamg", "gamg-block"):
         A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=T, comm=pcomm))
     sigma = -thr if shift is None else float(shift)
     lam_max = eigenvalue_from_omega(w_max, units) if w_max is not None else np.inf
@@ -398,6 +399,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     opts = PETSc.Options()
     if inner == "icc" and "st_sub_pc_type" not in user_opts:
         user_opts = {"st_sub_pc_type": "icc", **user_opts}
+    if inner == "gamg-block":
+        user_opts = {**GAMG_BLOCK_OPTIONS, **user_opts}
     state = {"last": 0.0, "iterations": 0, "solves": 0, "ksp_its": 0, "block": None, "products": 0,
              "start_s": 0.0}
     mpi = dist.mpi
@@ -504,7 +507,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
             st.setType(SLEPc.ST.Type.PRECOND)
             ksp.setType(PETSc.KSP.Type.PREONLY)
-        pc.setType(PETSc.PC.Type.GAMG if inner == "gamg" else PETSc.PC.Type.BJACOBI)
+        pc.setType(PETSc.PC.Type.BJACOBI if inner == "icc" else PETSc.PC.Type.GAMG)
         if deflate:
             eps.setDeflationSpace(deflate)
         eps.setTolerances(tol=tol_, max_it=max_it or (PETSc.DECIDE if how == "krylovschur" else 10000))
@@ -621,6 +624,14 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
 
 
 METHODS = ("krylovschur", "lobpcg", "chebyshev")
+INNERS = ("gamg", "icc", "gamg-block")
+# GAMG whose level smoothers (Richardson + Jacobi, 3 steps, damping 0.6) have a block solve
+# (KSPMatSolve): SLEPc's LOBPCG applies the preconditioner to its whole block (PCMatApply) and
+# the matrices of the hierarchy are read once per block, not once per vector as with GAMG's
+# default Chebyshev smoothers (which PETSc applies column by column). Damping and steps from a
+# screen at N = 1000 (bench/results/modes_fast.md).
+GAMG_BLOCK_OPTIONS = {"st_mg_levels_ksp_type": "richardson", "st_mg_levels_pc_type": "jacobi",
+                      "st_mg_levels_ksp_richardson_scale": "0.6", "st_mg_levels_ksp_max_it": "3"}
 STARTS = ("random", "planewaves")
 
 
