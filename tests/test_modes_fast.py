@@ -107,8 +107,8 @@ def test_reciprocal_shells_whole_shells_no_pairs():
         assert not np.any(np.all(np.isclose(q2, -q2[i]), axis=1))
 
 
-def test_lanczos_bound_lies_above_the_spectrum(glass):
-    from mpi4py import MPI
+def _serial_operator(glass):
+    """The dynamical matrix (scipy), as a one-rank PETSc matrix, and its block product."""
     from petsc4py import PETSc
 
     D = glass.dynamical_matrix().tocsr()
@@ -116,7 +116,13 @@ def test_lanczos_bound_lies_above_the_spectrum(glass):
     A = PETSc.Mat().createAIJ(size=D.shape, csr=(D.indptr.astype(PETSc.IntType), D.indices.astype(PETSc.IntType),
                                                   D.data), comm=PETSc.COMM_SELF)
     A.assemble()
-    op = fast.BlockOp(PETSc, A)
+    return D, A, fast.BlockOp(PETSc, A)
+
+
+def test_lanczos_bound_lies_above_the_spectrum(glass):
+    from mpi4py import MPI
+
+    D, A, op = _serial_operator(glass)
     gersh = float(abs(D).sum(axis=1).max())
     top = float(np.linalg.eigvalsh(D.toarray())[-1])
     b = fast.lanczos_upper_bound(MPI.COMM_SELF, op, D.shape[0], 0, None, gersh)
@@ -158,14 +164,8 @@ def test_plane_wave_start_is_close_to_the_lowest_band(glass, reference):
     lowest Ritz value lies within a factor 2 of the lowest eigenvalue: the plane waves carry the
     low end of the spectrum."""
     from mpi4py import MPI
-    from petsc4py import PETSc
 
-    D = glass.dynamical_matrix().tocsr()
-    D.sort_indices()
-    A = PETSc.Mat().createAIJ(size=D.shape, csr=(D.indptr.astype(PETSc.IntType), D.indices.astype(PETSc.IntType),
-                                                  D.data), comm=PETSc.COMM_SELF)
-    A.assemble()
-    op = fast.BlockOp(PETSc, A)
+    D, A, op = _serial_operator(glass)
     T = np.column_stack([np.tile(np.eye(3)[a], glass.atoms.size) * np.repeat(np.sqrt(glass.atoms["mass"]), 3)
                          for a in range(3)])
     T /= np.linalg.norm(T, axis=0)
