@@ -29,7 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tol", type=float, default=None, help="eigensolver tolerance (sparse, slepc)")
     parser.add_argument("--chunk", type=int, default=None, help="eigenpairs per window (sparse, slepc --wmax)")
     parser.add_argument("--method", choices=("krylovschur", "lobpcg", "chebyshev"), default="krylovschur",
-                        help="slepc eigensolver (chebyshev: Chebyshev-filtered subspace iteration, block products only)")
+                        help="slepc eigensolver (chebyshev: Chebyshev-filtered subspace iteration, "
+                             "block products only)")
     parser.add_argument("--block-size", type=int, default=None,
                         help="slepc --method lobpcg or chebyshev: block size (default 1.25 or 1.5 x the modes wanted)")
     parser.add_argument("--start", choices=("random", "planewaves"), default=None,

@@ -407,7 +407,9 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     T_local = np.column_stack([t.getArray(readonly=True) for t in T]) if nT else None
 
     def local_block(vs):
-        return np.column_stack([v.getArray(readonly=True) for v in vs]) if vs else np.zeros((dist.rend - dist.rstart, 0))
+        if not vs:
+            return np.zeros((dist.rend - dist.rstart, 0))
+        return np.column_stack([v.getArray(readonly=True) for v in vs])
 
     def to_vecs(X):
         out = []
@@ -616,7 +618,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                  "start": start, **({"block_products": state["products"], "start_seconds": state["start_s"]}
                                     if state["products"] else {}),
                  **({"upper_bound": state["upper"], "max_degree": max_degree} if method == "chebyshev" else {}),
-                 "last_ksp_iterations": state["ksp_its"], "verify_seconds": state["verify_s"], "nprocs": pcomm.getSize(), **user_opts},
+                 "last_ksp_iterations": state["ksp_its"], "verify_seconds": state["verify_s"],
+                 "nprocs": pcomm.getSize(), **user_opts},
         notes=tuple(notes), seconds=seconds, complete_below=float("nan"),
     )
     return Modes(omega=omega_from_eigenvalues(lam, units), eigenvalues=lam, vectors=V, dimension=dist.d,
