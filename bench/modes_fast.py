@@ -164,7 +164,8 @@ def finish(proc, out, t, load0) -> dict:
     r = {"wall_s": time.perf_counter() - t, "load_before": load0, "load_after": loadavg()}
     if proc.returncode:
         return {**r, "error": (stdout + stderr)[-1500:]}
-    return {**r, **json.loads(stdout.strip().splitlines()[-1]), "eigenvalues_file": str(out)}
+    r.update(json.loads(stdout.strip().splitlines()[-1]))
+    return {**r, "eigenvalues_file": str(out)} if out.exists() else r   # a probe (max_it) writes none
 
 
 def main() -> None:
