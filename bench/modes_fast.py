@@ -246,7 +246,7 @@ def write_table(results: dict) -> None:
                          f"{r['error'].strip().splitlines()[-1][:100]} | | | | | {r['date']} |")
             continue
         o = r.get("options", {}) or {}
-        probe = f" (stopped at max_it {key.split('max_it=')[1]})" if "max_it=" in key else ""
+        probe = f" (stopped at max_it {key.split('max_it=')[1].split()[0]})" if "max_it=" in key else ""
         lines.append(
             f"| {m}{probe} | {r['natoms']} | {r['nprocs']} | {r['seconds']:.1f} | {r['cpu_s_all_ranks']:.1f} | "
             f"{r.get('cpu_ratio_lobpcg_over_this', float('nan')):.2f} | {r.get('iterations', '')} | "
