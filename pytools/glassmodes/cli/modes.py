@@ -28,11 +28,19 @@ def add_arguments(parser) -> None:
                         help="largest accepted |A - A^T|_F / |A|_F (default 1e-10)")
     parser.add_argument("--tol", type=float, default=None, help="eigensolver tolerance (sparse, slepc)")
     parser.add_argument("--chunk", type=int, default=None, help="eigenpairs per window (sparse, slepc --wmax)")
-    parser.add_argument("--method", choices=("krylovschur", "lobpcg"), default="krylovschur", help="slepc eigensolver")
+    parser.add_argument("--method", choices=("krylovschur", "lobpcg", "chebyshev"), default="krylovschur",
+                        help="slepc eigensolver (chebyshev: Chebyshev-filtered subspace iteration, "
+                             "block products only)")
     parser.add_argument("--block-size", type=int, default=None,
-                        help="slepc --method lobpcg: block size (default 1.25 x the modes wanted)")
-    parser.add_argument("--inner", choices=("gamg", "icc"), default="gamg",
-                        help="slepc: preconditioner of the inner CG solves (or of LOBPCG)")
+                        help="slepc --method lobpcg or chebyshev: block size (default 1.25 or 1.5 x the modes wanted)")
+    parser.add_argument("--start", choices=("random", "planewaves"), default=None,
+                        help="slepc lobpcg/chebyshev: starting subspace (default random for lobpcg, "
+                             "planewaves for chebyshev: Ritz vectors of the box's lowest plane waves)")
+    parser.add_argument("--max-degree", type=int, default=300,
+                        help="slepc --method chebyshev: largest filter degree per outer step (default 300)")
+    parser.add_argument("--inner", choices=("gamg", "icc", "gamg-block"), default="gamg",
+                        help="slepc: preconditioner of the inner CG solves (or of LOBPCG); gamg-block: GAMG with "
+                             "Richardson-Jacobi smoothers applied to the whole block at once")
     parser.add_argument("--shift", type=float, default=None,
                         help="slepc: shift of shift-and-invert, eigenvalue units (default -zero_tol*scale)")
     parser.add_argument("--petsc-options", default=None,
@@ -76,7 +84,7 @@ def run(args) -> int:
         opts["chunk"] = args.chunk
     if args.backend == "slepc":
         opts.update(method=args.method, inner=args.inner, shift=args.shift, options=args.petsc_options,
-                    block_size=args.block_size)
+                    block_size=args.block_size, start=args.start, max_degree=args.max_degree)
     modes = solve_modes(args.hessian, backend=args.backend, k=args.k, w_max=args.wmax, w_min=args.wmin,
                         zero_tol=args.zero_tol, symmetry_tol=args.symmetry_tol, comm=comm, progress=progress,
                         **opts)

@@ -19,6 +19,17 @@ Methods (``method=``)
     Two to three times faster than Krylov-Schur for the lowest 50 modes of 3D glasses
     (``bench/results/modes.md``): one GAMG application per vector and iteration instead of an
     inner CG solve of ~100 iterations per outer step.
+``chebyshev``
+    Chebyshev-filtered subspace iteration (:mod:`glassmodes.modes.fast`): sparse block products
+    ``D X`` only (no preconditioner, no inner solves), Rayleigh-Ritz and locking; block size
+    ``block_size`` (default ``ceil(1.5 nev)``), filter degree per step at most ``max_degree``.
+    ``inner`` is not used (only by the completeness re-search, which is LOBPCG).
+
+Starting subspace (``start=``): ``"random"`` (SLEPc's random vectors; the default of
+``krylovschur`` and ``lobpcg``) or ``"planewaves"`` (the default of ``chebyshev``): the lowest
+Ritz vectors of ``D`` on the box's lowest mass-weighted plane waves
+(:func:`glassmodes.modes.fast.plane_wave_start`), the last eighth of the block left random.
+Needs the box in the Hessian's sidecar and the atoms' positions.
 
 The rigid translations (mass-weighted, normalized) are given to ``EPSSetDeflationSpace`` when
 they are null vectors of D (see :mod:`glassmodes.modes.core`): the eigensolver works in their
@@ -300,7 +311,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                 ksp_rtol: float | None = None, shift: float | None = None, chunk: int = 100,
                 ncv: int | None = None, mpd: int | None = None, max_it: int | None = None,
                 block_size: int | None = None, options=None, zero_tol: float = DEFAULT_ZERO_TOL, symmetry_tol: float = DEFAULT_SYMMETRY_TOL,
-                progress=None) -> Modes | None:
+                progress=None, start: str | None = None, max_degree: int = 300) -> Modes | None:
     """Lowest ``k`` modes and/or all modes below ``w_max`` with SLEPc (see module docs).
 
     Parameters
@@ -311,9 +322,10 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         ``None``: serial (``COMM_SELF``); under mpirun pass ``MPI.COMM_WORLD``.
     k, w_max : int, float
         Number of lowest modes / upper angular frequency (rad per time unit).
-    method : "krylovschur" or "lobpcg"
-    inner : "gamg" or "icc"
-        Preconditioner of the inner CG solves (or of LOBPCG).
+    method : "krylovschur", "lobpcg" or "chebyshev"
+    inner : "gamg", "icc" or "gamg-block"
+        Preconditioner of the inner CG solves (or of LOBPCG); ``gamg-block``: GAMG with
+        Richardson + Jacobi smoothers, applied to a whole block at once (``GAMG_BLOCK_OPTIONS``).
     tol : float
         EPS relative tolerance.
     ksp_rtol : float, optional
@@ -327,6 +339,11 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         converged in 111 iterations, 56 in 152, 100 in 67 but more work per iteration).
     options : dict, str or list of str, optional
         PETSc/SLEPc options (override everything above).
+    start : "random" or "planewaves", optional
+        Starting subspace (module docs; default ``"planewaves"`` for ``chebyshev``, else
+        ``"random"``).
+    max_degree : int
+        ``chebyshev``: largest filter degree per outer step.
 
     Returns
     -------
@@ -337,12 +354,19 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         raise ModeError("slepc: give k (lowest modes) and/or w_max (all modes below)")
     if k is not None and k <= 0:
         raise ModeError(f"k must be positive, got {k}")
-    if method not in ("krylovschur", "lobpcg"):
-        raise ModeError(f"slepc: unknown method {method!r} (krylovschur, lobpcg)")
+    if method not in METHODS:
+        raise ModeError(f"slepc: unknown method {method!r} ({', '.join(METHODS)})")
+    start = start or ("planewaves" if method == "chebyshev" else "random")
+    if start not in STARTS:
+        raise ModeError(f"slepc: unknown start {start!r} ({', '.join(STARTS)})")
+    if start == "planewaves" and method == "krylovschur":
+        raise ModeError("slepc: start='planewaves' is for the lobpcg and chebyshev methods")
+    if max_degree < 2:
+        raise ModeError(f"max_degree must be at least 2, got {max_degree}")
     if block_size is not None and block_size < 1:
         raise ModeError(f"block_size must be positive, got {block_size}")
-    if inner not in ("gamg", "icc"):
-        raise ModeError(f"slepc: unknown inner preconditioner {inner!r} (gamg, icc)")
+    if inner not in INNERS:
+        raise ModeError(f"slepc: unknown inner preconditioner {inner!r} ({', '.join(INNERS)})")
     pcomm = PETSc.COMM_SELF if comm is None else (comm if isinstance(comm, PETSc.Comm) else PETSc.Comm(comm))
     rank = pcomm.getRank()
     say = (progress or (lambda msg: None)) if rank == 0 else (lambda msg: None)
@@ -363,7 +387,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     nT = zm.count
     say(f"slepc: {dist.n} dof on {pcomm.getSize()} rank(s), scale {scale:.4e}, "
         f"translations {'deflated' if nT else 'not zero modes'} (residual {zm.translation_residual:.1e})")
-    if nT and inner == "gamg":
+    if nT and inner in ("gamg", "gamg-block"):
         A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=T, comm=pcomm))
     sigma = -thr if shift is None else float(shift)
     lam_max = eigenvalue_from_omega(w_max, units) if w_max is not None else np.inf
@@ -375,7 +399,76 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     opts = PETSc.Options()
     if inner == "icc" and "st_sub_pc_type" not in user_opts:
         user_opts = {"st_sub_pc_type": "icc", **user_opts}
-    state = {"last": 0.0, "iterations": 0, "solves": 0, "ksp_its": 0, "block": None}
+    if inner == "gamg-block":
+        user_opts = {**GAMG_BLOCK_OPTIONS, **user_opts}
+    state = {"last": 0.0, "iterations": 0, "solves": 0, "ksp_its": 0, "block": None, "products": 0,
+             "start_s": 0.0}
+    mpi = dist.mpi
+    T_local = np.column_stack([t.getArray(readonly=True) for t in T]) if nT else None
+
+    def local_block(vs):
+        if not vs:
+            return np.zeros((dist.rend - dist.rstart, 0))
+        return np.column_stack([v.getArray(readonly=True) for v in vs])
+
+    def to_vecs(X):
+        out = []
+        for j in range(X.shape[1]):
+            v = dist.vec()
+            v.setArray(X[:, j])
+            out.append(v)
+        return out
+
+    def plane_wave_block(m):
+        """Local rows of ``m`` plane-wave Ritz vectors (:func:`glassmodes.modes.fast.plane_wave_start`)."""
+        from glassmodes.modes import fast
+
+        box = dist.meta.get("box")
+        if not box:
+            raise ModeError("slepc: start='planewaves' needs the box in the Hessian's sidecar")
+        t = time.perf_counter()
+        a0, a1 = dist.rstart // dist.d, dist.rend // dist.d
+        x = np.asarray(dist.atoms["x"], dtype=float)[a0:a1, :dist.d]
+        m_ = np.asarray(dist.atoms["mass"], dtype=float)[a0:a1]
+        op = fast.BlockOp(PETSc, A)
+        try:
+            X, _ = fast.plane_wave_start(mpi, op, x, m_, box, m, T_local, dist.rstart)
+        finally:
+            op.destroy()
+        state["products"] += op.products
+        state["start_s"] += time.perf_counter() - t
+        return X
+
+    def solve_chebyshev(nev_, deflate, initial, tol_, main):
+        from glassmodes.modes import fast
+
+        blk = (block_size if main else None) or int(np.ceil(1.5 * nev_))
+        blk = max(blk, nev_ + 1)
+        X0 = local_block(initial) if initial else (plane_wave_block(blk - max(1, blk // 8))
+                                                   if start == "planewaves" else None)
+        extra = [v for v in (deflate or []) if not any(v is t for t in T)] if nT else list(deflate or [])
+
+        def cmon(outer, nlocked, degree, res0):
+            now = time.perf_counter()
+            if now - state["last"] > 5.0:
+                state["last"] = now
+                say(f"slepc: chebyshev step {outer}, {nlocked} converged, degree {degree}, {now - t0:.1f} s")
+
+        r = fast.chebyshev_subspace(PETSc, A, mpi, nev_, blk, tol_, thr, scale, T=T_local,
+                                    deflate=local_block(extra) if extra else None, X0=X0,
+                                    max_degree=max_degree, max_outer=max_it or 1000, monitor=cmon)
+        state["iterations"] += r["outer"]
+        state["solves"] += 1
+        state["products"] += r["products"]
+        if main:
+            state["block"] = blk
+            state["upper"] = r["upper"]
+        out = to_vecs(r["vectors"])
+        for v in out:
+            for t in T if nT else ():
+                v.axpy(-t.dot(v), t)
+            v.scale(1.0 / v.norm())
+        return out
 
     def monitor(e, its, nconv, eig, err):
         now = time.perf_counter()
@@ -392,6 +485,11 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         eigenvalue lies below a bound (the Rayleigh quotients are computed here)."""
         tol_ = max(tol, LOOSE_TOL) if loose else tol
         how = "lobpcg" if loose else method  # the cheap search: LOBPCG whatever the main method
+        if how == "chebyshev":
+            return solve_chebyshev(nev_, deflate, initial, tol_, main)
+        if how == "lobpcg" and main and not initial and start == "planewaves":
+            blk = block_size or int(np.ceil(1.25 * nev_))
+            initial = to_vecs(plane_wave_block(blk - max(1, blk // 8)))
         eps = SLEPc.EPS().create(comm=pcomm)
         eps.setOperators(A)
         eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
@@ -411,7 +509,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
             st.setType(SLEPc.ST.Type.PRECOND)
             ksp.setType(PETSc.KSP.Type.PREONLY)
-        pc.setType(PETSc.PC.Type.GAMG if inner == "gamg" else PETSc.PC.Type.BJACOBI)
+        pc.setType(PETSc.PC.Type.BJACOBI if inner == "icc" else PETSc.PC.Type.GAMG)
         if deflate:
             eps.setDeflationSpace(deflate)
         eps.setTolerances(tol=tol_, max_it=max_it or (PETSc.DECIDE if how == "krylovschur" else 10000))
@@ -480,8 +578,10 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             say(f"slepc: {found} modes below w_max so far (top omega "
                 f"{float(omega_from_eigenvalues(top, units)):.6g}); nev {nev} -> {new}")
             nev = new
+        t_verify = time.perf_counter()
         vecs, lam, verify_note = _verify_complete(vecs, [rayleigh(v) for v in vecs], solve, rayleigh, T if nT else [],
                                                   k, lam_max, nfree, thr, say)
+        state["verify_s"] = time.perf_counter() - t_verify
     finally:
         for key in user_opts:
             opts.delValue(key)
@@ -510,16 +610,39 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         notes.append("rigid translations are not zero modes; nothing deflated")
     extra = int(np.sum(np.abs(lam) <= thr))
     info = SolverInfo(
-        backend="slepc", method=f"{method}+{'sinvert-cg' if method == 'krylovschur' else 'precond'}-{inner}",
+        backend="slepc", method=_method_label(method, inner, start),
         tol=tol, zero_tol=zero_tol, scale=float(scale), iterations=int(state["iterations"]), residual_norms=res,
         zero_modes=ZeroModes(zm.count, zm.max_abs_eigenvalue, zm.translation_residual, extra),
         options={"shift": sigma, "ksp_rtol": ksp_rtol, "nev": nev, "solves": state["solves"],
-                 **({"block_size": state["block"]} if method == "lobpcg" else {}),
-                 "last_ksp_iterations": state["ksp_its"], "nprocs": pcomm.getSize(), **user_opts},
+                 **({"block_size": state["block"]} if method in ("lobpcg", "chebyshev") else {}),
+                 "start": start, **({"block_products": state["products"], "start_seconds": state["start_s"]}
+                                    if state["products"] else {}),
+                 **({"upper_bound": state["upper"], "max_degree": max_degree} if method == "chebyshev" else {}),
+                 "last_ksp_iterations": state["ksp_its"], "verify_seconds": state["verify_s"],
+                 "nprocs": pcomm.getSize(), **user_opts},
         notes=tuple(notes), seconds=seconds, complete_below=float("nan"),
     )
     return Modes(omega=omega_from_eigenvalues(lam, units), eigenvalues=lam, vectors=V, dimension=dist.d,
                  units=units, info=info, meta=dist.meta, atoms=dist.atoms)
+
+
+METHODS = ("krylovschur", "lobpcg", "chebyshev")
+INNERS = ("gamg", "icc", "gamg-block")
+# GAMG whose level smoothers (Richardson + Jacobi, 3 steps, damping 0.6) have a block solve
+# (KSPMatSolve): SLEPc's LOBPCG applies the preconditioner to its whole block (PCMatApply) and
+# the matrices of the hierarchy are read once per block, not once per vector as with GAMG's
+# default Chebyshev smoothers (which PETSc applies column by column). Damping and steps from a
+# screen at N = 1000 (bench/results/modes_fast.md).
+GAMG_BLOCK_OPTIONS = {"st_mg_levels_ksp_type": "richardson", "st_mg_levels_pc_type": "jacobi",
+                      "st_mg_levels_ksp_richardson_scale": "0.6", "st_mg_levels_ksp_max_it": "3"}
+STARTS = ("random", "planewaves")
+
+
+def _method_label(method: str, inner: str, start: str) -> str:
+    """``SolverInfo.method``: eigensolver + what it applies (+ ``-pw`` for a plane-wave start)."""
+    base = {"krylovschur": f"krylovschur+sinvert-cg-{inner}", "lobpcg": f"lobpcg+precond-{inner}",
+            "chebyshev": "chebyshev-filtered-subspace"}[method]
+    return base + ("+planewave-start" if start == "planewaves" else "")
 
 
 MAX_VERIFY_ROUNDS = 8
