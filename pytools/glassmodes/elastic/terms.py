@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-VOIGT3 = ("xx", "yy", "zz", "yz", "xz", "xy")
-VOIGT2 = ("xx", "yy", "xy")
+from glassmodes.io.elastic_file import VOIGT_2D, VOIGT_3D, voigt_names
+
+# one definition of the Voigt order: the elastic-terms file format's
+VOIGT3, VOIGT2 = VOIGT_3D, VOIGT_2D
 _AXIS = {"x": 0, "y": 1, "z": 2}
 
 
@@ -43,12 +45,10 @@ class ElasticError(ValueError):
 
 
 def voigt_labels(dim: int) -> tuple:
-    """Voigt component labels, ``VOIGT3`` or ``VOIGT2``."""
-    if dim == 3:
-        return VOIGT3
-    if dim == 2:
-        return VOIGT2
-    raise ElasticError(f"dimension {dim}: expected 2 or 3")
+    """Voigt component labels, ``VOIGT3`` or ``VOIGT2`` (:func:`glassmodes.io.elastic_file.voigt_names`)."""
+    if dim not in (2, 3):
+        raise ElasticError(f"dimension {dim}: expected 2 or 3")
+    return voigt_names(dim)
 
 
 def voigt_pairs(dim: int) -> list:
