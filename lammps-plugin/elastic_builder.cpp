@@ -19,6 +19,7 @@
 #include "utils.h"
 
 #include "atom_index_map.h"
+#include "atom_record.h"
 #include "distributed_output.h"
 #include "exchange.h"
 #include "force_probe.h"
@@ -345,16 +346,7 @@ void ElasticBuilder::write(const std::string &path, NeighList *full_list)
   std::vector<AtomRecord> records(nlocal);
   for (int i = 0; i < nlocal; i++) {
     own_tags[i] = atom->tag[i];
-    AtomRecord &r = records[i];
-    r = AtomRecord{};
-    r.id = atom->tag[i];
-    r.type = atom->type[i];
-    r.mass = atom->rmass ? atom->rmass[i] : atom->mass[atom->type[i]];
-    for (int d = 0; d < 3; d++) r.x[d] = atom->x[i][d];
-    const imageint im = atom->image[i];
-    r.image[0] = (int) (im & IMGMASK) - IMGMAX;
-    r.image[1] = (int) (im >> IMGBITS & IMGMASK) - IMGMAX;
-    r.image[2] = (int) (im >> IMG2BITS) - IMGMAX;
+    records[i] = atom_record(atom, i, atom->rmass ? atom->rmass[i] : atom->mass[atom->type[i]]);
   }
   AtomIndexMap index_map(world, own_tags);
   const int64_t natoms = index_map.size();

@@ -16,6 +16,7 @@
 #include "utils.h"
 
 #include "atom_index_map.h"
+#include "atom_record.h"
 #include "exchange.h"
 #include "fd_coloring.h"
 #include "force_probe.h"
@@ -558,16 +559,7 @@ void Fc3Builder::write(const std::string &path, NeighList *full_list)
   for (int i = 0; i < atom->nlocal; i++)
     if (atom->mask[i] & groupbit) {
       own_tags.push_back(atom->tag[i]);
-      AtomRecord r{};
-      r.id = atom->tag[i];
-      r.type = atom->type[i];
-      r.mass = hessian.mass_of(i);
-      for (int d = 0; d < 3; d++) r.x[d] = atom->x[i][d];
-      imageint im = atom->image[i];
-      r.image[0] = (int) (im & IMGMASK) - IMGMAX;
-      r.image[1] = (int) (im >> IMGBITS & IMGMASK) - IMGMAX;
-      r.image[2] = (int) (im >> IMG2BITS) - IMGMAX;
-      records.push_back(r);
+      records.push_back(atom_record(atom, i, hessian.mass_of(i)));
     }
   AtomIndexMap index_map(world, own_tags);
   const int64_t natoms = index_map.size();
