@@ -191,6 +191,21 @@ def _json_default(o):
 
 # ---- statistics ---------------------------------------------------------------------------------
 
+def poisson_interval(counts, confidence: float = 0.6827):
+    """Central (Garwood) confidence interval of Poisson means for observed ``counts``.
+
+    Returns ``(lower, upper)`` arrays; ``lower = 0`` for a count of 0. With 1 count the interval is
+    [0.17, 3.3] at 68 %, so error bars on log axes never reach zero, unlike ``count +- sqrt(count)``.
+    """
+    from scipy.stats import chi2
+
+    n = np.asarray(counts, dtype=float)
+    a = 1.0 - confidence
+    lower = np.where(n > 0, chi2.ppf(a / 2, 2 * n) / 2, 0.0)
+    upper = chi2.ppf(1 - a / 2, 2 * n + 2) / 2
+    return lower, upper
+
+
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact (Clopper-Pearson) interval of a binomial fraction ``k / n``; for ``k = 0`` the upper end
     is ``1 - (alpha/2)^(1/n)`` (the binomial standard error is 0 there and says nothing)."""
@@ -303,6 +318,8 @@ def save_plots(columns: dict, folder, omega_unit: str = "omega unit", prefix: st
         b = beta[group == g]
         if b.size:
             ax.hist(b, bins=bins, density=True, alpha=0.6, color=col, label=f"group {g} ({b.size})")
+    if beta.size:
+        ax.set_yscale("log")        # the interest is the tail towards beta = 1 (the double-well border)
     ax.axvline(np.sqrt(8 / 9), color="grey", ls=":", lw=1, label=r"$\beta^2=8/9$")
     ax.axvline(1.0, color="k", ls="--", lw=1, label=r"$\beta=1$")
     paths.append(_finish(fig, ax, r"$\beta = b_3/\sqrt{3 b_2 b_4}$", r"$P(\beta)$", folder / f"{prefix}p_beta.png"))
@@ -320,11 +337,20 @@ def save_plots(columns: dict, folder, omega_unit: str = "omega unit", prefix: st
             h, _ = np.histogram(w, edges)
             d = h / np.diff(edges) / nsamp
             ok = h > 0
-            ax.errorbar(centers[ok], d[ok], yerr=d[ok] / np.sqrt(h[ok]), fmt="o", ms=3, color=col,
-                        label=f"$D_{g}$ ({w.size} modes)")
-            ref = centers[ok][len(centers[ok]) // 2]
-            amp = d[ok][len(d[ok]) // 2] / ref ** expo
-            ax.plot(centers, amp * centers ** expo, color=col, ls="--", lw=1, label=rf"$\omega^{expo}$")
+            lo, hi = poisson_interval(h[ok])
+            scale = d[ok] / h[ok]
+            ax.errorbar(centers[ok], d[ok], yerr=(d[ok] - lo * scale, hi * scale - d[ok]), fmt="o", ms=3,
+                        color=col, label=f"$D_{g}$ ({w.size} modes, {nsamp} samples)")
+            # A guide, not a fit: the power law through the cumulative count of the lowest k modes,
+            # N(<omega_k) = k = A omega_k^(n+1) / (n+1), drawn only up to 3 omega_k (the low end is where
+            # the law is claimed; a guide through all modes would suggest a fit the data do not carry).
+            ws = np.sort(w[w > 0])
+            k = int(min(10, ws.size))
+            wk = ws[k - 1]
+            amp = (expo + 1) * k / wk ** (expo + 1) / nsamp
+            x = np.geomspace(ws[0], 3 * wk, 20)
+            ax.plot(x, amp * x ** expo, color=col, ls="--", lw=1,
+                    label=rf"$\omega^{expo}$ guide (lowest {k} modes)")
         ax.set_xscale("log")
         ax.set_yscale("log")
     paths.append(_finish(fig, ax, rf"$\omega$ [{omega_unit}]", r"$D(\omega)$ [modes per sample per unit $\omega$]",
