@@ -380,9 +380,11 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
     Returns
     -------
     dict, JSON-serializable: the quantities listed in the module docstring, the path (image xi,
-    energies, slopes), saddle check, overlaps and timings.
+    energies, slopes), saddle check, overlaps and timings (``seconds``: wall ``neb``, ``split``, ``total``
+    and ``cpu``, the CPU time of this process, segments included; LAMMPS's ``neb`` runs in other
+    processes and is not in ``cpu``).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cfg = land.cfg
     if method not in ("python", "lammps"):
         raise ValueError(f"unknown NEB method {method!r} (python, lammps)")
@@ -427,7 +429,8 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
                 "message": str(exc).strip()[:2000], "E_A": e_a, "E_B": e_b, "asymmetry": e_b - e_a, "E": None,
                 "E_dvr": None, "tls": None, "hbar": float(hbar), "E_th": float(E_th), "depth": _depth,
                 "reminimized": reminimized, "seconds": {"neb": time.perf_counter() - t0,
-                                                        "total": time.perf_counter() - t0}}
+                                                        "total": time.perf_counter() - t0,
+                                                        "cpu": time.process_time() - c0}}
     t_neb = time.perf_counter() - t0
     sm = np.sqrt(cfg.masses)[:, None]
     d_ab = xb - xa
@@ -444,7 +447,7 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
     if method == "lammps" and not mep.fmax <= ftol:
         row.update(status="NEB not converged", E=None, E_dvr=None, tls=None,
                    message=f"LAMMPS neb stopped at max replica force {mep.fmax:.3g} > {ftol:g}")
-        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0}
+        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0, "cpu": time.process_time() - c0}
         return row
     extra = []
     if connect_check and not (row["interior_minima"] or row["hidden_minima"] or len(row["interior_maxima"]) > 1):
@@ -483,7 +486,7 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
                 sub.pop("format", None), sub.pop("format_version", None), sub.pop("units", None)
                 sub["reversed"] = bool(e0 > e1)
                 row["segments"].append(sub)
-        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0}
+        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0, "cpu": time.process_time() - c0}
         return row
     s = mep.saddle
     eig = land.lowest_hessian_eigenvalues(mep.x[s], k=6)
@@ -529,7 +532,8 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
             row["overlaps_extra"] = {name: {fn: {"c": float(overlap_c(f, np.asarray(vec))[0]),
                                                  "a": float(overlap_a(f, np.asarray(vec))[0])}
                                             for fn, f in fields.items()} for name, vec in extra_modes.items()}
-    row["seconds"] = {"neb": t_neb, "split": t_split, "total": time.perf_counter() - t0}
+    row["seconds"] = {"neb": t_neb, "split": t_split, "total": time.perf_counter() - t0,
+                      "cpu": time.process_time() - c0}
     return row
 
 
@@ -593,7 +597,7 @@ def read_result(path: str | os.PathLike) -> dict:
 TABLE_COLUMNS = ("pair", "parent", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp", "PR_DW",
                  "E", "E_dvr", "tls", "hbar", "E_th", "neb_iterations", "saddle_negative", "best_c_r_AB",
                  "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "cubic_c_r_AB", "cubic_a_r_AB",
-                 "cubic_omega", "cubic_beta", "cubic_psi0_c_r_AB", "seconds")
+                 "cubic_omega", "cubic_beta", "cubic_psi0_c_r_AB", "seconds", "cpu_seconds")
 
 
 def table_rows(name: str, row: dict, parent: str = "") -> list[dict]:
@@ -621,7 +625,7 @@ def table_row(name: str, row: dict) -> dict:
             "cubic_a_r_AB": ex.get("cubic(r_AB)", {}).get("r_AB", {}).get("a"),
             "cubic_omega": cm.get("cubic(r_AB)", {}).get("omega"), "cubic_beta": cm.get("cubic(r_AB)", {}).get("beta"),
             "cubic_psi0_c_r_AB": ex.get("cubic(psi_0)", {}).get("r_AB", {}).get("c"),
-            "seconds": row.get("seconds", {}).get("total")}
+            "seconds": row.get("seconds", {}).get("total"), "cpu_seconds": row.get("seconds", {}).get("cpu")}
 
 
 __all__ = ["pr_dw", "NOT_A_MINIMUM", "Minimum", "minimize_folder", "folder_pairs", "pair_row", "transition_file_pairs",
