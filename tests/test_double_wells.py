@@ -27,9 +27,11 @@ START = "2.044528139E-01.conf.txt"
 needs_seed002 = pytest.mark.skipif(not os.path.isdir(SEED002), reason=f"seed-002 minima not found at {SEED002}")
 
 
-def _ends(v1, bend=0.5):
-    r, _ = valley_stationary_points(v1)
-    return (np.array([[r[0], bend * r[0] ** 2, 0.0]]), np.array([[r[-1], bend * r[-1] ** 2, 0.0]]))
+def _well(v1, bend=0.5):
+    """Exact stationary energies, the landscape and the outermost minima (A, B) of a valley potential."""
+    r, v = valley_stationary_points(v1)
+    land = FunctionLandscape(valley_potential(v1, bend=bend))
+    return v, land, np.array([[r[0], bend * r[0] ** 2, 0.0]]), np.array([[r[-1], bend * r[-1] ** 2, 0.0]])
 
 
 def test_stationary_points_are_stationary():
@@ -46,10 +48,7 @@ def test_stationary_points_are_stationary():
 
 def test_split_at_image_minimum_triple_well():
     """A -> B through C: the NEB image at C is a minimum; the split recovers C and both exact barriers."""
-    v1 = triple_well(0.05)
-    _, v = valley_stationary_points(v1)
-    land = FunctionLandscape(valley_potential(v1))
-    xa, xb = _ends(v1)
+    v, land, xa, xb = _well(triple_well(0.05))
     row = analyze_pair(land, xa, xb, hbar=0.05, E_th=1e-3, nimages=7, modes=None)
     assert row["status"] == "not elementary" and row["interior_minima"] and row["E"] is None
     np.testing.assert_allclose(row["split_energies"], [0.0, v[2] - v[0], v[4] - v[0]], atol=1e-12)
@@ -64,10 +63,7 @@ def test_split_at_image_minimum_triple_well():
 
 def test_split_hidden_minimum_between_images():
     """Five images across four wells: no image is a minimum, the Hermite path dips between images."""
-    v1 = quadruple_well(0.02)
-    _, v = valley_stationary_points(v1)
-    land = FunctionLandscape(valley_potential(v1))
-    xa, xb = _ends(v1)
+    v, land, xa, xb = _well(quadruple_well(0.02))
     row = analyze_pair(land, xa, xb, hbar=0.05, E_th=1e-3, nimages=5, modes=None)
     assert row["status"] == "not elementary" and not row["interior_minima"] and len(row["hidden_minima"]) == 2
     np.testing.assert_allclose(row["split_energies"], v[::2] - v[0], atol=1e-12)
@@ -80,10 +76,7 @@ def test_split_hidden_minimum_between_images():
 def test_split_recursive_when_images_skip_a_well():
     """Four images across four wells: the images see one barrier; the connectivity check (images next to the
     saddle relax to other minima) splits, and a segment that still holds a well is split again (depth 2)."""
-    v1 = quadruple_well(0.02)
-    _, v = valley_stationary_points(v1)
-    land = FunctionLandscape(valley_potential(v1))
-    xa, xb = _ends(v1)
+    v, land, xa, xb = _well(quadruple_well(0.02))
     mep = neb_python(land, xa, xb, nimages=4)
     assert not mep.interior_minima() and not mep.hidden_minima(1e-8)   # the images alone cannot tell
     row = analyze_pair(land, xa, xb, hbar=0.05, E_th=1e-3, nimages=4, modes=None)
@@ -101,14 +94,12 @@ def test_split_recursive_when_images_skip_a_well():
 
 
 def test_bad_input_ends_identical_unconverged_hbar():
-    v1 = triple_well(0.05)
-    land = FunctionLandscape(valley_potential(v1))
-    xa, xb = _ends(v1)
+    v, land, xa, xb = _well(triple_well(0.05))
     # an end that is not a minimum is re-minimized, and the row says so
     row = analyze_pair(land, xa + 0.02, xb, hbar=0.05, E_th=1e-3, nimages=7, modes=None)
     (r,) = row["reminimized"]
     assert r["end"] == "A" and r["fmax_before"] > 0.1 and r["fmax_after"] <= 1e-10 and r["max_move"] > 0.01
-    assert abs(row["E_A"] - valley_stationary_points(v1)[1][0]) < 1e-12
+    assert abs(row["E_A"] - v[0]) < 1e-12
     # identical endpoints (also after re-minimization)
     with pytest.raises(ValueError, match="identical endpoints"):
         analyze_pair(land, xa, xa + 1e-4, hbar=0.05, E_th=1e-3, modes=None)
