@@ -216,3 +216,10 @@ def test_md_to_double_wells_command_sequence(tmp_path, plugin):
     table = list(csv.DictReader(open(tmp_path / "dw" / "double_wells.csv")))
     assert table and table[0]["status"] in ("ok", "not elementary", "saddle check failed")
     assert float(table[0]["barrier"]) > 0
+
+
+def test_minimum_names_seed002_convention():
+    from glassmodes.landscape.md import minimum_names
+
+    assert minimum_names(np.array([306.679, 306.679, 300.0]), 1500) == [
+        "2.044526667E-01.conf.txt", "2.044526667E-01-1.conf.txt", "2.000000000E-01.conf.txt"]
