@@ -43,6 +43,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--transitions", default=None,
                         help="transitions.csv of `glassmodes is-trajectory --md`: its candidate pairs (the hop graph "
                              "of an MD run) instead of all pairs of the folder")
+    parser.add_argument("--neb-maxiter", type=int, default=50000,
+                        help="iteration limit of the Python NEB; beyond it the pair is flagged 'NEB not converged' "
+                             "(default 50000)")
     parser.add_argument("--max-depth", type=int, default=3,
                         help="paths with intermediate minima are split into segments, recursively down to this "
                              "many levels (default 3; 0: flag only)")
@@ -95,6 +98,8 @@ def run(args) -> int:
         if (args.preset is None) == (args.e_th is None):
             raise ValueError("give the TLS threshold: --preset argon|nip or --e-th VALUE (one of them)")
     e_th = TLS_PRESETS[args.preset]["E_th"] if args.preset else args.e_th
+    if args.neb_maxiter < 1 or args.max_depth < 0:
+        raise ValueError("--neb-maxiter must be >= 1 and --max-depth >= 0")
     modes = args.modes.lower()
     if modes not in ("all", "none") and not modes.isdigit():
         raise ValueError(f"--modes must be all, none or a number, got {args.modes!r}")
@@ -172,7 +177,8 @@ def run(args) -> int:
             progress(f"[{k + 1}/{len(todo)}] {name}: NEB ({args.method}, {args.nimages} images)")
             row = analyze_pair(land, a.x, b.x, hbar=args.hbar, E_th=e_th, nimages=args.nimages, method=args.method,
                                workdir=out / "neb" / name, modes=mspec, ftol=args.ftol, progress=progress,
-                               cubic=args.cubic, split=args.max_depth > 0, max_depth=args.max_depth)
+                               cubic=args.cubic, split=args.max_depth > 0, max_depth=args.max_depth,
+                               neb_maxiter=args.neb_maxiter)
             row.update(a=a.name, b=b.name)
             write_result(target, row)
             barrier = row.get("barrier")
