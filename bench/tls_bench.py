@@ -38,6 +38,7 @@ def main() -> int:
     ap.add_argument("--nimages", type=int, default=8)
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "tls_seed002.json"))
     ap.add_argument("--transitions", default=None, help="transitions.csv of glassmodes is-trajectory --md")
+    ap.add_argument("--neb-maxiter", type=int, default=50000, help="passed to glassmodes double-wells")
     ap.add_argument("--skip-run", action="store_true", help="only summarize an existing --work folder")
     args = ap.parse_args()
     load0 = os.getloadavg()
@@ -45,7 +46,8 @@ def main() -> int:
     if not args.skip_run:
         cmd = [sys.executable, "-m", "glassmodes.cli.main", "double-wells", args.data, "--out", args.work,
                "--max-pairs", str(args.pairs), "--hbar", str(args.hbar), "--preset", "argon", "--modes", args.modes,
-               "--nimages", str(args.nimages)] + (["--transitions", args.transitions] if args.transitions else [])
+               "--nimages", str(args.nimages), "--neb-maxiter", str(args.neb_maxiter)]
+        cmd += ["--transitions", args.transitions] if args.transitions else []
         subprocess.run(cmd, check=True)
     wall = time.perf_counter() - t0
     rows = [json.loads(p.read_text()) for p in sorted(Path(args.work, "pairs").glob("*.json"))]
