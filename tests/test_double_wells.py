@@ -223,3 +223,15 @@ def test_minimum_names_seed002_convention():
 
     assert minimum_names(np.array([306.679, 306.679, 300.0]), 1500) == [
         "2.044526667E-01.conf.txt", "2.044526667E-01-1.conf.txt", "2.000000000E-01.conf.txt"]
+
+
+def test_split_that_finds_no_new_minimum_is_flagged_not_recursed(monkeypatch):
+    """If every intermediate candidate relaxes into A or B, the path stays flagged (no endless re-split)."""
+    import glassmodes.landscape.tls as tls
+
+    v, land, xa, xb = _well(triple_well(0.05))
+    monkeypatch.setattr(tls, "split_path", lambda land, mep, **kw: [(mep.x[0], mep.energy[0]),
+                                                                      (mep.x[-1], mep.energy[-1])])
+    row = analyze_pair(land, xa, xb, hbar=0.05, E_th=1e-3, nimages=7, modes=None)
+    assert row["status"] == "not elementary" and "relaxes into an end" in row["message"]
+    assert row["segments"] == [] and row["split_energies"] == [] and row["E"] is None

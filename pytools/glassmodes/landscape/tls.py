@@ -474,7 +474,11 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
             row["message"] += f"; not split further (split depth {max_depth} reached)"
         elif split:
             chain = split_path(land, mep, same_tol=same_tol, etol=ftol * mep.length, extra_starts=extra)
-            row["split_energies"] = [e - chain[0][1] for _, e in chain]
+            if len(chain) == 2:     # every candidate relaxed into A or B: no new minimum, nothing to split
+                row["message"] += ("; the intermediate minimum relaxes into an end, not split (more images "
+                                   "resolve the path)")
+                chain = []
+            row["split_energies"] = [e - chain[0][1] for _, e in chain] if chain else []
             row["segments"] = []
             for (x0, e0), (x1, e1) in zip(chain[:-1], chain[1:]):
                 lo, hi = ((x0, x1) if e0 <= e1 else (x1, x0))
