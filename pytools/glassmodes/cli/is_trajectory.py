@@ -28,8 +28,9 @@ import sys
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("dump", help="LAMMPS text dump (id type x y z [ix iy iz] [vx vy vz]; inputs/is_trajectory.lmp); "
-                                     "with --md a LAMMPS data file (atom_style charge or sphere)")
+    parser.add_argument("dump", help="LAMMPS text dump (id type x y z [ix iy iz] [vx vy vz]; "
+                                     "inputs/is_trajectory.lmp); with --md a LAMMPS data file (atom_style charge or "
+                                     "sphere)")
     parser.add_argument("--forcefield", default=None,
                         help="force-field file: mass/pair_style/pair_coeff/neighbor lines (inputs/forcefields/*.ff), "
                              "or the `glassmodes hessian` layout with a read_data line (required without --md; with "

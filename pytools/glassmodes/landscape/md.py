@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassmodes.landscape.neb import SEED002_FORCEFIELD, Configuration, Landscape, unwrap_to, write_charge_data
+from glassmodes.landscape.neb import SEED002_FORCEFIELD, Configuration, Landscape, write_charge_data
 from glassmodes.landscape.tls import hop_pairs, label_minimum
 
 FORMAT = "glassmodes-md-minima"
@@ -250,8 +250,9 @@ def write_md_minima(out: str | os.PathLike, cfg: Configuration, res: MDMinima, s
     names = minimum_names(res.minima_energy, cfg.natoms)
     for n, x in zip(names, res.minima_x):
         with atomic_output(out / "minima" / n) as tmp:
-            write_charge_data(tmp, cfg, x, title=f"glassmodes md-minima: inherent structure from {Path(cfg.source).name}"
-                              f" at T = {settings.temperature:g}")
+            title = (f"glassmodes md-minima: inherent structure from {Path(cfg.source).name} "
+                     f"at T = {settings.temperature:g}")
+            write_charge_data(tmp, cfg, x, title=title)
     with atomic_output(out / "trajectory.csv") as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["frame", "time", "minimum", "energy", "fmax", "T_md", "Phi_md"])

@@ -482,8 +482,8 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
             row["segments"] = []
             for (x0, e0), (x1, e1) in zip(chain[:-1], chain[1:]):
                 lo, hi = ((x0, x1) if e0 <= e1 else (x1, x0))
-                sub = analyze_pair(land, lo, hi, hbar, E_th, nimages=nimages, method=method,
-                                   workdir=None if workdir is None else Path(workdir) / f"segment{len(row['segments'])}",
+                seg_dir = None if workdir is None else Path(workdir) / f"segment{len(row['segments'])}"
+                sub = analyze_pair(land, lo, hi, hbar, E_th, nimages=nimages, method=method, workdir=seg_dir,
                                    modes=None, spring=spring, ftol=ftol, split=True, progress=progress,
                                    max_depth=max_depth, endpoint_ftol=endpoint_ftol, same_tol=same_tol,
                                    neb_maxiter=neb_maxiter, connect_check=connect_check, _depth=_depth + 1)
@@ -598,7 +598,8 @@ def read_result(path: str | os.PathLike) -> dict:
     return row
 
 
-TABLE_COLUMNS = ("pair", "parent", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp", "PR_DW",
+TABLE_COLUMNS = ("pair", "parent", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp",
+                 "PR_DW",
                  "E", "E_dvr", "tls", "hbar", "E_th", "neb_iterations", "saddle_negative", "best_c_r_AB",
                  "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "cubic_c_r_AB", "cubic_a_r_AB",
                  "cubic_omega", "cubic_beta", "cubic_psi0_c_r_AB", "seconds", "cpu_seconds")
@@ -634,5 +635,6 @@ def table_row(name: str, row: dict) -> dict:
 
 __all__ = ["pr_dw", "NOT_A_MINIMUM", "Minimum", "minimize_folder", "folder_pairs", "pair_row", "transition_file_pairs",
            "transition_pairs", "label_minimum", "hop_pairs", "harmonic_modes",
-           "analyze_pair", "cubic_modes", "split_path", "write_result", "read_result", "table_row", "table_rows", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
+           "analyze_pair", "cubic_modes", "split_path", "write_result", "read_result", "table_row", "table_rows",
+           "TABLE_COLUMNS", "SEED002_FORCEFIELD",
            "Configuration", "FORMAT", "UNITS"]
