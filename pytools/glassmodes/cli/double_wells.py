@@ -12,8 +12,14 @@ Writes into --out: minima.npz (re-minimized positions and energies), pairs.csv, 
 in pairs/ (a finished pair is skipped when the command is run again), double_wells.csv (the table).
 Protocol, conventions and validation numbers: docs/double_wells.md.
 
+Candidate pairs from an MD run instead (Khomenko et al. (2020): MD at T = 0.04 with periodic
+minimization, pairs visited back and forth): `glassmodes is-trajectory START --md ... -o md` writes
+md/minima/ and md/transitions.csv; --transitions md/transitions.csv then takes its candidate pairs
+(most hops first) instead of all pairs of the folder.
+
 Examples:
   glassmodes double-wells minima/ --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
+  glassmodes double-wells md/minima --transitions md/transitions.csv --out dw --hbar 0.01 --preset argon --modes none
   glassmodes double-wells minima/ --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
   glassmodes double-wells minima/ --out dw --max-pairs 1 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --modes 20 --cubic
 """
@@ -34,6 +40,15 @@ def add_arguments(parser) -> None:
                         help="largest |E_B - E_A| of a pair, eps, total energy (default 1.0)")
     parser.add_argument("--max-distance", type=float, default=float("inf"),
                         help="largest mass-weighted |r_AB| of a pair, sigma sqrt(m) (default: no limit)")
+    parser.add_argument("--transitions", default=None,
+                        help="transitions.csv of `glassmodes is-trajectory --md`: its candidate pairs (the hop graph "
+                             "of an MD run) instead of all pairs of the folder")
+    parser.add_argument("--neb-maxiter", type=int, default=50000,
+                        help="iteration limit of the Python NEB; beyond it the pair is flagged 'NEB not converged' "
+                             "(default 50000)")
+    parser.add_argument("--max-depth", type=int, default=3,
+                        help="paths with intermediate minima are split into segments, recursively down to this "
+                             "many levels (default 3; 0: flag only)")
     parser.add_argument("--pairs-only", action="store_true", help="stop after writing pairs.csv")
     parser.add_argument("--max-pairs", type=int, default=None,
                         help="analyse at most this many pairs (the closest first)")
@@ -63,8 +78,8 @@ def run(args) -> int:
     from glassmodes.landscape.neb import SEED002_FORCEFIELD, Landscape, read_configuration
     from glassmodes.landscape.quench import read_forcefield
     from glassmodes.landscape.schrodinger import TLS_PRESETS
-    from glassmodes.landscape.tls import (TABLE_COLUMNS, Minimum, analyze_pair, folder_pairs, harmonic_modes,
-                                          read_result, table_rows, write_result)
+    from glassmodes.landscape.tls import (NOT_A_MINIMUM, TABLE_COLUMNS, Minimum, analyze_pair, folder_pairs,
+                                          harmonic_modes, read_result, table_rows, transition_file_pairs, write_result)
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -83,6 +98,8 @@ def run(args) -> int:
         if (args.preset is None) == (args.e_th is None):
             raise ValueError("give the TLS threshold: --preset argon|nip or --e-th VALUE (one of them)")
     e_th = TLS_PRESETS[args.preset]["E_th"] if args.preset else args.e_th
+    if args.neb_maxiter < 1 or args.max_depth < 0:
+        raise ValueError("--neb-maxiter must be >= 1 and --max-depth >= 0")
     modes = args.modes.lower()
     if modes not in ("all", "none") and not modes.isdigit():
         raise ValueError(f"--modes must be all, none or a number, got {args.modes!r}")
@@ -99,8 +116,9 @@ def run(args) -> int:
         if cache.exists():
             try:
                 with np.load(cache) as z:
-                    if list(z["names"]) == names and str(z["forcefield"]) == ff:
-                        minima = [Minimum(str(n), z["x"][k], float(z["energy"][k]), float(z["fmax"][k]))
+                    if list(z["names"]) == names and str(z["forcefield"]) == ff and "fmax_start" in z:
+                        minima = [Minimum(str(n), z["x"][k], float(z["energy"][k]), float(z["fmax"][k]),
+                                          float(z["fmax_start"][k]), float(z["max_move"][k]))
                                   for k, n in enumerate(z["names"])]
                         progress(f"re-using the {len(minima)} minimized structures of {cache}")
             except (OSError, ValueError, KeyError) as exc:
@@ -114,10 +132,26 @@ def run(args) -> int:
             with atomic_output(cache) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, names=np.array(names), x=np.array([m.x for m in minima]),
                          energy=np.array([m.energy for m in minima]), fmax=np.array([m.fmax for m in minima]),
+                         fmax_start=np.array([m.fmax_start for m in minima]),
+                         max_move=np.array([m.max_move for m in minima]),
                          forcefield=np.array(ff), units=np.array("lj: eps total, sigma"))
-        pairs = folder_pairs(minima, ref.lengths, ref.masses, max_dE=args.max_dE, max_distance=args.max_distance)
+        moved = [m for m in minima if m.fmax_start > NOT_A_MINIMUM]
+        if moved:
+            progress(f"{len(moved)} file(s) not at a minimum (max force above {NOT_A_MINIMUM:g}), re-minimized: " +
+                     ", ".join(f"{m.name} (force {m.fmax_start:.1e}, moved {m.max_move:.1e})" for m in moved[:5]) +
+                     (" ..." if len(moved) > 5 else ""))
+        if args.transitions:
+            from glassmodes.landscape.md import read_transitions
+
+            pairs, notes = transition_file_pairs(minima, read_transitions(args.transitions), ref.lengths, ref.masses,
+                                                 max_dE=args.max_dE, max_distance=args.max_distance)
+            for n in notes:
+                progress(f"transitions: {n}")
+        else:
+            pairs = folder_pairs(minima, ref.lengths, ref.masses, max_dE=args.max_dE, max_distance=args.max_distance)
         with atomic_output(out / "pairs.csv") as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["a", "b", "dE", "distance", "max_disp", "PR_DW"])
+            w = csv.DictWriter(fh, fieldnames=["a", "b", "dE", "distance", "max_disp", "PR_DW"] +
+                               (["hops"] if args.transitions else []))
             w.writeheader()
             w.writerows(pairs)
         print(f"double-wells: {len(minima)} minima, {len(pairs)} candidate pair(s) in {out / 'pairs.csv'}")
@@ -143,12 +177,14 @@ def run(args) -> int:
             progress(f"[{k + 1}/{len(todo)}] {name}: NEB ({args.method}, {args.nimages} images)")
             row = analyze_pair(land, a.x, b.x, hbar=args.hbar, E_th=e_th, nimages=args.nimages, method=args.method,
                                workdir=out / "neb" / name, modes=mspec, ftol=args.ftol, progress=progress,
-                               cubic=args.cubic)
+                               cubic=args.cubic, split=args.max_depth > 0, max_depth=args.max_depth,
+                               neb_maxiter=args.neb_maxiter)
             row.update(a=a.name, b=b.name)
             write_result(target, row)
-            progress(f"[{k + 1}/{len(todo)}] {name}: {row['status']}, barrier {row['barrier']:.4e}, "
-                     f"asymmetry {row['asymmetry']:.4e}, E {row['E'] if row['E'] is None else format(row['E'], '.4e')}"
-                     f" ({row['seconds']['total']:.0f} s)")
+            barrier = row.get("barrier")
+            progress(f"[{k + 1}/{len(todo)}] {name}: {row['status']}, barrier "
+                     f"{'-' if barrier is None else format(barrier, '.4e')}, asymmetry {row['asymmetry']:.4e}, E "
+                     f"{'-' if row['E'] is None else format(row['E'], '.4e')} ({row['seconds']['total']:.0f} s)")
         rows = [r for f in sorted((out / "pairs").glob("*.json")) for r in table_rows(f.stem, read_result(f))]
         with atomic_output(out / "double_wells.csv") as tmp, open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
@@ -156,8 +192,10 @@ def run(args) -> int:
             w.writerows(rows)
         ok = [r for r in rows if r["status"] == "ok"]
         nsplit = sum(1 for r in rows if r["status"] == "not elementary")
+        nconv = sum(1 for r in rows if r["status"] == "NEB not converged")
         print(f"double-wells: {len(rows) - nsplit} pair(s) or segment(s) analysed ({nsplit} path(s) with "
-              f"intermediate minima split into segments), {len(ok)} double well(s) with a checked saddle, "
+              f"intermediate minima split into segments, {nconv} NEB(s) not converged), {len(ok)} double well(s) "
+              "with a checked saddle, "
               f"{sum(1 for r in ok if r['tls'])} TLS (E <= {e_th:g} eps at hbar~ = {args.hbar:g}); "
               f"table {out / 'double_wells.csv'}")
     finally:

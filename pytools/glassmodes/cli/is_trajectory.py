@@ -5,10 +5,20 @@ LAMMPS instance; frames are split over MPI ranks (--np P re-runs itself under mp
 frames already in the output are skipped. A few frames are also re-quenched from perturbed copies
 to measure the quench noise floor used by `glassmodes events`. Progress goes to stderr.
 
+With --md the input is instead one LAMMPS data file of a glass of atom_style charge (diameter in the
+charge column, the seed-002 files) or sphere: MD at --temperature with a minimization every
+--quench-every steps (Khomenko et al. (2020), Sec. II: T_hop = 0.04), default force field the seed-002
+model (pair_style ipl/smooth/poly 12 2 1.25 0.2). -o is then a folder: minima/ (one data file per
+distinct inherent structure, named by its energy per particle), trajectory.csv, transitions.csv (the
+hop graph with visit counts; candidate pairs: --min-hops hops, both ways unless --one-way) and
+summary.json; `glassmodes double-wells OUT/minima --transitions OUT/transitions.csv` analyses the
+candidate pairs (docs/double_wells.md).
+
 Examples:
   glassmodes is-trajectory traj.dump --forcefield inputs/forcefields/seed004-ipl12.ff -o IS.h5
   glassmodes is-trajectory traj.dump --forcefield ff -o IS.h5 --np 2 --ftol 1e-10
   glassmodes is-trajectory traj.dump --forcefield ff -o IS.h5 --stride 50   # long runs (docs/landscape.md)
+  glassmodes is-trajectory glass.conf.txt --md --temperature 0.04 --steps 20000 --quench-every 100 -o md
 """
 
 from __future__ import annotations
@@ -18,11 +28,29 @@ import sys
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("dump", help="LAMMPS text dump (id type x y z [ix iy iz] [vx vy vz]; inputs/is_trajectory.lmp)")
-    parser.add_argument("--forcefield", required=True,
+    parser.add_argument("dump", help="LAMMPS text dump (id type x y z [ix iy iz] [vx vy vz]; "
+                                     "inputs/is_trajectory.lmp); with --md a LAMMPS data file (atom_style charge or "
+                                     "sphere)")
+    parser.add_argument("--forcefield", default=None,
                         help="force-field file: mass/pair_style/pair_coeff/neighbor lines (inputs/forcefields/*.ff), "
-                             "or the `glassmodes hessian` layout with a read_data line")
-    parser.add_argument("-o", "--output", required=True, help="IS trajectory file (HDF5) to create or continue")
+                             "or the `glassmodes hessian` layout with a read_data line (required without --md; with "
+                             "--md default the seed-002 model)")
+    parser.add_argument("-o", "--output", required=True,
+                        help="IS trajectory file (HDF5) to create or continue; with --md an output folder")
+    md = parser.add_argument_group("MD with periodic minimization (--md; seed-002 protocol)")
+    md.add_argument("--md", action="store_true",
+                    help="run MD from the data file and minimize periodically instead of quenching a dump")
+    md.add_argument("--temperature", type=float, default=None, help="MD temperature, eps/k_B (seed 002: 0.04)")
+    md.add_argument("--steps", type=int, default=None, help="MD steps after the equilibration")
+    md.add_argument("--quench-every", type=int, default=100, help="MD steps between minimizations (default 100)")
+    md.add_argument("--timestep", type=float, default=0.005, help="MD time step, tau (default 0.005)")
+    md.add_argument("--tdamp", type=float, default=0.5, help="Nose-Hoover damping time, tau (default 0.5)")
+    md.add_argument("--equilibrate", type=int, default=1000, help="MD steps before the first minimization "
+                                                                   "(default 1000)")
+    md.add_argument("--same-tol", type=float, default=1e-3,
+                    help="same minimum when no particle differs by more than this, sigma (default 1e-3)")
+    md.add_argument("--min-hops", type=int, default=2, help="hops that make a candidate pair (default 2)")
+    md.add_argument("--one-way", action="store_true", help="candidate pairs need not be visited back and forth")
     parser.add_argument("--np", type=int, default=1, help="MPI ranks (re-runs itself under mpirun; default 1)")
     parser.add_argument("--ftol", type=float, default=1e-10,
                         help="largest per-atom force of a converged quench, force units (default 1e-10)")
@@ -60,7 +88,51 @@ def _window(spec):
         raise ValueError(f"--window expects FIRST:LAST (frame numbers), got {spec!r}") from None
 
 
+def _run_md(args) -> int:
+    from pathlib import Path
+
+    from glassmodes.landscape.md import MDSettings, md_minima, write_md_minima
+    from glassmodes.landscape.neb import SEED002_FORCEFIELD, read_configuration
+    from glassmodes.landscape.quench import read_forcefield
+
+    if args.np != 1:
+        raise ValueError("--md runs serially (one MD, one minimizer); --np is for dumps")
+    if args.temperature is None or args.steps is None:
+        raise ValueError("--md needs --temperature and --steps")
+    if args.min_hops < 1:
+        raise ValueError(f"--min-hops must be >= 1, got {args.min_hops}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder (--md writes a folder)")
+    if (out / "summary.json").exists():
+        raise ValueError(f"{out}: holds an earlier --md result (summary.json); choose another -o")
+    settings = MDSettings(temperature=args.temperature, steps=args.steps, quench_every=args.quench_every,
+                          timestep=args.timestep, tdamp=args.tdamp, seed=args.seed, equilibrate=args.equilibrate,
+                          ftol=args.ftol, same_tol=args.same_tol)
+    cfg = read_configuration(args.dump)
+    ff = read_forcefield(args.forcefield) if args.forcefield else SEED002_FORCEFIELD
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    res = md_minima(cfg, settings, ff, progress=progress)
+    summary = write_md_minima(out, cfg, res, settings, ff, min_hops=args.min_hops, back_and_forth=not args.one_way)
+    print(f"is-trajectory: {summary['quenches']} minimizations over t = {summary['md_time']:g} at T = "
+          f"{settings.temperature:g} ({summary['not_converged']} not converged): {summary['distinct_minima']} distinct "
+          f"minima, {summary['pairs_with_hops']} pair(s) joined by hops, {summary['candidate_pairs']} candidate "
+          f"pair(s) (>= {args.min_hops} hops{'' if args.one_way else ', both ways'}); {out}/transitions.csv")
+    if summary["not_converged"]:
+        print(f"is-trajectory: warning: {summary['not_converged']} minimization(s) stopped above --ftol "
+              f"{args.ftol:g}; flagged in trajectory.csv, no hop counted next to them", file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
+    if args.md:
+        return _run_md(args)
+    if args.forcefield is None:
+        raise ValueError("--forcefield is required (the force field of the dump)")
     if args.np < 1:
         raise ValueError(f"--np must be >= 1, got {args.np}")
     from glassmodes.cli._mpi import relaunch

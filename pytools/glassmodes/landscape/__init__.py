@@ -15,6 +15,13 @@ user guide docs/landscape.md.
     |Delta r_IS|, |Delta Phi_IS|, N_rearr, far-field exponent, basin exploration.
 ``overlaps`` (:func:`event_overlaps`, ``overlap_c``, ``overlap_a``, :func:`compute_is_modes`)
     The link to the normal modes of the IS an event starts from.
+``neb``, ``schrodinger``, ``tls`` (docs/double_wells.md)
+    Minimum-energy paths, tunnel splittings, double wells between pairs of minima, path splitting.
+``md`` (:func:`~glassmodes.landscape.md.md_minima`)
+    MD at a temperature with periodic minimization for the seed-002 model (``is-trajectory --md``):
+    distinct minima and the hop graph that feeds ``glassmodes double-wells --transitions``.
+``model`` (:class:`~glassmodes.landscape.model.FunctionLandscape`)
+    Analytic potentials with known stationary points, the independent check of NEB and splitting.
 ``export``, ``plots``, ``report``
     OVITO files, figures, and the ``glassmodes events`` report.
 

@@ -179,6 +179,32 @@ def write_sphere_data(path: str | os.PathLike, cfg: Configuration, x: np.ndarray
     Path(path).write_text("\n".join(out) + "\n")
 
 
+def write_charge_data(path: str | os.PathLike, cfg: Configuration, x: np.ndarray | None = None,
+                      title: str | None = None) -> None:
+    """LAMMPS data file of ``atom_style charge`` with the diameter in the charge column (the layout of the
+    seed-002 files, read back by :func:`read_configuration`); positions wrapped into the box with image
+    flags, ``%.17g`` (exact round trip)."""
+    x = cfg.x if x is None else np.asarray(x, dtype=float)
+    L = cfg.lengths
+    img = np.floor((x - cfg.boxlo) / L).astype(np.int64)
+    xw = x - img * L
+    types = np.unique(cfg.types)
+    tmass = {}
+    for t in types:
+        m = cfg.masses[cfg.types == t]
+        if np.ptp(m) > 0:
+            raise ValueError(f"atom type {t} has unequal masses: not representable in atom_style charge")
+        tmass[int(t)] = float(m[0])
+    out = [title or f"glassmodes: {Path(cfg.source).name}", "", f"{cfg.natoms} atoms",
+           f"{int(cfg.types.max())} atom types", ""]
+    out += [f"{float(lo)!r} {float(hi)!r} {c}lo {c}hi" for lo, hi, c in zip(cfg.boxlo, cfg.boxhi, "xyz")]
+    out += ["", "Masses", ""] + [f"{t} {m!r}" for t, m in tmass.items()]
+    out += ["", "Atoms # charge", ""]
+    out += [f"{i} {t} {d:.17g} {p[0]:.17g} {p[1]:.17g} {p[2]:.17g} {m[0]} {m[1]} {m[2]}"
+            for i, t, d, p, m in zip(cfg.ids, cfg.types, cfg.diameters, xw, img)]
+    Path(path).write_text("\n".join(out) + "\n")
+
+
 def unwrap_to(reference: np.ndarray, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``x`` moved by box vectors to the minimum image of each particle relative to ``reference``."""
     return reference + minimum_image(np.asarray(x, dtype=float) - reference, lengths)
@@ -398,6 +424,41 @@ class MEP:
         e = self.energy
         return [i for i in range(1, e.size - 1) if e[i] < e[i - 1] and e[i] < e[i + 1]]
 
+    def slopes(self) -> np.ndarray:
+        """dV/dxi = -F_q . t at the images (t the unit tangents), shape=(K,)."""
+        fq = self.forces / np.sqrt(self.masses)[None, :, None]
+        return -np.sum(fq * self.tangents(), axis=(1, 2))
+
+    def hidden_minima(self, etol: float) -> list[tuple[int, float]]:
+        """Minima of the path potential between images that are not image minima themselves.
+
+        The path is the cubic Hermite interpolant of the image energies and slopes (the V(xi) of
+        :meth:`path_potential`); a local minimum of it inside an interval (i, i+1), with a rise of more
+        than ``etol`` (eps) to the highest point of the path on each side, is a well the images skipped
+        (too few images across it: the path dips between two higher images). Returns ``(i, s)`` with
+        the minimum near ``x_i + s (x_{i+1} - x_i)``; minima within 1 % of an interval of an image
+        minimum (:meth:`interior_minima`) are left out (the image itself is that minimum).
+        """
+        from scipy.interpolate import CubicHermiteSpline
+
+        xi, e = self.xi, self.energy
+        spl = CubicHermiteSpline(xi, e, self.slopes())
+        im = set(self.interior_minima())
+        out = []
+        for r in spl.derivative().roots(extrapolate=False):
+            if not xi[0] < r < xi[-1] or spl(r, 2) <= 0:
+                continue
+            i = int(min(np.searchsorted(xi, r) - 1, xi.size - 2))
+            s = float((r - xi[i]) / (xi[i + 1] - xi[i]))
+            if (s < 0.01 and i in im) or (s > 0.99 and i + 1 in im):
+                continue
+            v = float(spl(r))
+            left = spl(np.linspace(xi[0], r, 400)).max()
+            right = spl(np.linspace(r, xi[-1], 400)).max()
+            if left - v > etol and right - v > etol:
+                out.append((i, s))
+        return out
+
     def interior_maxima(self) -> list[int]:
         e = self.energy
         return [i for i in range(1, e.size - 1) if e[i] > e[i - 1] and e[i] > e[i + 1]]
@@ -411,8 +472,7 @@ class MEP:
         from glassmodes.landscape.schrodinger import PathPotential
 
         t = self.tangents()
-        fq = self.forces / np.sqrt(self.masses)[None, :, None]
-        slope = -np.sum(fq * t, axis=(1, 2))
+        slope = self.slopes()
         k = None
         if land is not None:
             k = (land.curvature(self.x[0], t[0], h),

@@ -60,14 +60,22 @@ def pr_dw(dr: np.ndarray) -> float:
 # inherent structures and candidate pairs
 # -------------------------------------------------------------------------------------------------
 
+#: a file whose largest force exceeds this (eps / sigma) is reported as "not a minimum" when re-minimized
+NOT_A_MINIMUM = 1e-4
+
+
 @dataclass(frozen=True)
 class Minimum:
-    """A re-minimized inherent structure: ``name`` (file stem), positions (N, 3), total energy, max |F_i|."""
+    """A re-minimized inherent structure: ``name`` (file stem), positions (N, 3), total energy, max |F_i|;
+    ``fmax_start`` the largest force of the file as read and ``max_move`` the largest particle displacement
+    of the re-minimization (NaN when unknown)."""
 
     name: str
     x: np.ndarray
     energy: float
     fmax: float
+    fmax_start: float = float("nan")
+    max_move: float = float("nan")
 
 
 def minimize_folder(files, land: Landscape, ftol: float = 1e-10, progress=None) -> list[Minimum]:
@@ -81,12 +89,19 @@ def minimize_folder(files, land: Landscape, ftol: float = 1e-10, progress=None) 
         if c.natoms != land.cfg.natoms or not np.array_equal(c.ids, land.cfg.ids) or \
                 not np.allclose(c.diameters, land.cfg.diameters) or not np.allclose(c.lengths, land.cfg.lengths):
             raise ValueError(f"{f}: not the same particles and box as {land.cfg.source}")
+        _, f0 = land.energy_forces(c.x, rebuild=True)
+        f0 = float(np.sqrt(np.max(np.einsum("ij,ij->i", f0, f0))))
         x, e, fmax = land.minimize(c.x, ftol=ftol)
         if fmax > ftol:
             raise ValueError(f"{f}: minimization stopped at max force {fmax:.3g} > {ftol:g}")
-        out.append(Minimum(name=Path(f).name.removesuffix(".txt").removesuffix(".conf"), x=x, energy=e, fmax=fmax))
+        d = minimum_image(x - c.x, land.cfg.lengths)
+        move = float(np.sqrt(np.max(np.einsum("ij,ij->i", d, d))))
+        out.append(Minimum(name=Path(f).name.removesuffix(".txt").removesuffix(".conf"), x=x, energy=e, fmax=fmax,
+                           fmax_start=f0, max_move=move))
         if progress:
-            progress(f"minimized {k + 1}/{len(files)}: {out[-1].name} E = {e:.10f}, max force {fmax:.2e}")
+            progress(f"minimized {k + 1}/{len(files)}: {out[-1].name} E = {e:.10f}, max force {f0:.2e} -> "
+                     f"{fmax:.2e}, largest move {move:.2e}" +
+                     (" (the file was not at a minimum)" if f0 > NOT_A_MINIMUM else ""))
     return out
 
 
@@ -100,23 +115,59 @@ def folder_pairs(minima: list[Minimum], lengths: np.ndarray, masses: np.ndarray,
     -------
     list of dict: ``a``, ``b`` (names), ``dE``, ``distance`` (mass-weighted |r_AB|), ``max_disp``, ``PR_DW``.
     """
-    sm = np.sqrt(np.asarray(masses, dtype=float))[:, None]
     rows = []
     for i, a in enumerate(minima):
         for b in minima[i + 1:]:
-            lo, hi = (a, b) if a.energy <= b.energy else (b, a)
-            de = hi.energy - lo.energy
-            if de > max_dE:
-                continue
-            d = minimum_image(hi.x - lo.x, lengths)
-            d -= d.mean(axis=0)
-            mag = np.sqrt(np.einsum("ij,ij->i", d, d))
-            dist = float(np.linalg.norm(d * sm))
-            if dist > max_distance or mag.max() <= min_displacement:
-                continue
-            rows.append({"a": lo.name, "b": hi.name, "dE": de, "distance": dist, "max_disp": float(mag.max()),
-                         "PR_DW": pr_dw(d)})
+            row = pair_row(a, b, lengths, masses)
+            if row["dE"] <= max_dE and row["distance"] <= max_distance and row["max_disp"] > min_displacement:
+                rows.append(row)
     return sorted(rows, key=lambda r: r["distance"])
+
+
+def pair_row(a: Minimum, b: Minimum, lengths: np.ndarray, masses: np.ndarray) -> dict:
+    """``a``, ``b`` (names, A the lower in energy), ``dE``, ``distance`` (mass-weighted |r_AB|, translation
+    removed, minimum image), ``max_disp``, ``PR_DW`` of two minima."""
+    lo, hi = (a, b) if a.energy <= b.energy else (b, a)
+    d = minimum_image(hi.x - lo.x, lengths)
+    d -= d.mean(axis=0)
+    mag = np.sqrt(np.einsum("ij,ij->i", d, d))
+    sm = np.sqrt(np.asarray(masses, dtype=float))[:, None]
+    return {"a": lo.name, "b": hi.name, "dE": hi.energy - lo.energy, "distance": float(np.linalg.norm(d * sm)),
+            "max_disp": float(mag.max()), "PR_DW": pr_dw(d)}
+
+
+def transition_file_pairs(minima: list[Minimum], transitions: list[dict], lengths: np.ndarray, masses: np.ndarray,
+                          max_dE: float = np.inf, max_distance: float = np.inf,
+                          min_displacement: float = 1e-3) -> tuple[list[dict], list[str]]:
+    """Candidate pairs of an MD run (:func:`glassmodes.landscape.md.read_transitions`) as :func:`folder_pairs`
+    rows plus ``hops``, under the same filters, sorted by hops (most first).
+
+    Returns
+    -------
+    rows : list of dict
+    notes : list of str
+        Pairs dropped, with the reason (a name not among ``minima``, the filters, and endpoints that
+        re-minimized into the same minimum).
+    """
+    by_name = {m.name: m for m in minima}
+    rows, notes = [], []
+    for t in transitions:
+        miss = [n for n in (t["a"], t["b"]) if n not in by_name]
+        if miss:
+            raise ValueError(f"transitions file names {', '.join(miss)}, not among the minima files")
+        row = pair_row(by_name[t["a"]], by_name[t["b"]], lengths, masses)
+        label = f"{row['a']} - {row['b']}"
+        if row["max_disp"] <= min_displacement:
+            notes.append(f"{label}: identical endpoints (largest particle displacement {row['max_disp']:.2e} <= "
+                         f"{min_displacement:g}): the same minimum, dropped")
+        elif row["dE"] > max_dE:
+            notes.append(f"{label}: |E_B - E_A| = {row['dE']:.3g} > --max-dE {max_dE:g}, dropped")
+        elif row["distance"] > max_distance:
+            notes.append(f"{label}: |r_AB| = {row['distance']:.3g} > --max-distance {max_distance:g}, dropped")
+        else:
+            row["hops"] = int(t["hops"])
+            rows.append(row)
+    return sorted(rows, key=lambda r: (-r["hops"], r["distance"])), notes
 
 
 def transition_pairs(positions, lengths: np.ndarray, same_tol: float = 1e-3, min_hops: int = 2,
@@ -150,27 +201,47 @@ def transition_pairs(positions, lengths: np.ndarray, same_tol: float = 1e-3, min
     reps: list[np.ndarray] = []
     labels = np.empty(len(frames), dtype=np.int64)
     for k, x in enumerate(frames):
-        x = np.asarray(x, dtype=float)
-        found = -1
-        for j in ([labels[k - 1]] if k else []) + list(range(len(reps))):
-            d = minimum_image(x - reps[j], lengths)
-            if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) <= same_tol:
-                found = int(j)
-                break
-        if found < 0:
-            reps.append(x)
-            found = len(reps) - 1
-        labels[k] = found
+        labels[k] = label_minimum(np.asarray(x, dtype=float), reps, lengths, same_tol, int(labels[k - 1]) if k else -1)
+    return labels, hop_pairs(labels, min_hops=min_hops, back_and_forth=back_and_forth)
+
+
+def label_minimum(x: np.ndarray, reps: list, lengths: np.ndarray, same_tol: float = 1e-3, last: int = -1) -> int:
+    """Index of the minimum ``x`` (shape=(N, 3)) among the distinct minima ``reps``, appended when new.
+
+    Same minimum: no particle differs by more than ``same_tol`` (minimum image). ``last`` (the previous
+    frame's label) is tried first.
+    """
+    for j in ([last] if last >= 0 else []) + list(range(len(reps))):
+        d = minimum_image(x - reps[j], lengths)
+        if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) <= same_tol:
+            return int(j)
+    reps.append(x)
+    return len(reps) - 1
+
+
+def hop_pairs(labels, min_hops: int = 2, back_and_forth: bool = True) -> list[dict]:
+    """Transition graph of a label sequence: pairs of minima joined by hops between consecutive frames.
+
+    A negative label (a flagged frame, e.g. a quench that did not converge) joins nothing: the hops
+    into and out of it are not counted.
+
+    Returns
+    -------
+    list of dict
+        ``a``, ``b`` (labels, a < b), ``hops`` (both directions), ``ab``, ``ba``, ``first_frame``; the
+        pairs with ``hops >= min_hops`` (and, with ``back_and_forth``, hops both ways), most hops first.
+    """
+    labels = np.asarray(labels)
     counts: dict = {}
     for k in range(1, labels.size):
         a, b = int(labels[k - 1]), int(labels[k])
-        if a != b:
+        if a != b and a >= 0 and b >= 0:
             key = (min(a, b), max(a, b))
             c = counts.setdefault(key, {"a": key[0], "b": key[1], "hops": 0, "ab": 0, "ba": 0, "first_frame": k})
             c["hops"] += 1
             c["ab" if a < b else "ba"] += 1
     pairs = [c for c in counts.values() if c["hops"] >= min_hops and (not back_and_forth or (c["ab"] and c["ba"]))]
-    return labels, sorted(pairs, key=lambda c: -c["hops"])
+    return sorted(pairs, key=lambda c: (-c["hops"], c["first_frame"]))
 
 
 # -------------------------------------------------------------------------------------------------
@@ -258,7 +329,9 @@ def _overlap_block(fields: dict, vectors: np.ndarray, omega2: np.ndarray, skip: 
 def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E_th: float, nimages: int = 8,
                  method: str = "python", workdir: str | os.PathLike | None = None, modes: int | str | None = "all",
                  extra_modes: dict | None = None, spring: float = 1.0, ftol: float = 1e-7, split: bool = True,
-                 progress=None, cubic: bool = False) -> dict:
+                 progress=None, cubic: bool = False, max_depth: int = 3, endpoint_ftol: float = 1e-8,
+                 same_tol: float = 1e-3, neb_maxiter: int = 50000, connect_check: bool = True,
+                 _depth: int = 0) -> dict:
     """NEB, checks, splitting and overlaps of one pair of minima (see the module docstring).
 
     Parameters
@@ -287,25 +360,77 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
         A path with interior minima is not a double well (status ``not elementary``); with ``split``
         the interior minima are minimized (:func:`split_path`) and each consecutive pair of the chain
         analysed (``segments``: the same keys, A the lower end, ``reversed`` when the chain runs
-        downhill; no overlaps for segments).
+        downhill, ``depth``; no overlaps for segments). A segment with an interior minimum of its own
+        is split again, down to ``max_depth`` levels (deeper ones stay ``not elementary`` with
+        ``message`` saying so).
+    endpoint_ftol : float
+        An end whose largest force exceeds this is not a minimum: it is re-minimized (to 1e-10) before
+        the NEB and ``reminimized`` records which end, its force before and how far it moved.
+    same_tol : float
+        Ends (after re-minimization) with no particle displaced by more than this are the same minimum:
+        ``ValueError``.
+    connect_check : bool
+        Relax the two images next to the highest one: they must reach A and B (``connectivity``); an
+        image that relaxes to another minimum means the images skipped a well (status ``not
+        elementary``, split at that minimum). Two minimizations per path.
+    neb_maxiter : int
+        Iteration limit of the Python NEB; a NEB that does not converge gives status
+        ``NEB not converged`` (no splitting, no overlaps), never a number from an unconverged path.
 
     Returns
     -------
     dict, JSON-serializable: the quantities listed in the module docstring, the path (image xi,
-    energies, slopes), saddle check, overlaps and timings.
+    energies, slopes), saddle check, overlaps and timings (``seconds``: wall ``neb``, ``split``, ``total``
+    and ``cpu``, the CPU time of this process, segments included; LAMMPS's ``neb`` runs in other
+    processes and is not in ``cpu``).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cfg = land.cfg
-    xb = unwrap_to(xa, xb, cfg.lengths)
-    if method == "python":
-        mep = neb_python(land, xa, xb, nimages=nimages, spring=spring, ftol=ftol, progress=progress)
-    elif method == "lammps":
-        if workdir is None:
-            raise ValueError("method 'lammps' needs a work folder")
-        mep = neb_lammps(cfg, xa, xb, workdir, nimages=nimages, forcefield=land.forcefield, spring=spring,
-                         ftol=ftol, land=land)
-    else:
+    if method not in ("python", "lammps"):
         raise ValueError(f"unknown NEB method {method!r} (python, lammps)")
+    if method == "lammps" and workdir is None:
+        raise ValueError("method 'lammps' needs a work folder")
+    if hbar is None or not hbar > 0:
+        raise ValueError("hbar~ (> 0) is required for the tunnel splitting: hbar / (sigma sqrt(m eps)) of the "
+                         "material mapping")
+    xa = np.asarray(xa, dtype=float)
+    xb = unwrap_to(xa, xb, cfg.lengths)
+    reminimized = []
+    ends = []
+    for tag, x in (("A", xa), ("B", xb)):
+        _, f = land.energy_forces(x)
+        f0 = float(np.sqrt(np.max(np.einsum("ij,ij->i", f, f))))
+        if f0 > endpoint_ftol:
+            xm, _, fm = land.minimize(x, ftol=1e-10)
+            moved = float(np.sqrt(np.max(np.einsum("ij,ij->i", xm - x, xm - x))))
+            reminimized.append({"end": tag, "fmax_before": f0, "fmax_after": fm, "max_move": moved})
+            if progress:
+                progress(f"end {tag} is not a minimum (max force {f0:.2e} > {endpoint_ftol:g}): re-minimized to "
+                         f"{fm:.1e}, largest particle move {moved:.2e}")
+            x = xm
+        ends.append(x)
+    xa, xb = ends[0], unwrap_to(ends[0], ends[1], cfg.lengths)
+    d = minimum_image(xb - xa, cfg.lengths)
+    if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) <= same_tol:
+        raise ValueError(f"identical endpoints: no particle differs by more than {same_tol:g} between A and B"
+                         f"{' (after re-minimization)' if reminimized else ''}")
+    try:
+        if method == "python":
+            mep = neb_python(land, xa, xb, nimages=nimages, spring=spring, ftol=ftol, progress=progress,
+                             maxiter=neb_maxiter)
+        else:
+            mep = neb_lammps(cfg, xa, xb, workdir, nimages=nimages, forcefield=land.forcefield, spring=spring,
+                             ftol=ftol, land=land)
+    except RuntimeError as exc:
+        e_a, _ = land.energy_forces(xa)
+        e_b, _ = land.energy_forces(xb)
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, "units": UNITS, "method": method,
+                "nimages": int(nimages), "spring": spring, "ftol": ftol, "status": "NEB not converged",
+                "message": str(exc).strip()[:2000], "E_A": e_a, "E_B": e_b, "asymmetry": e_b - e_a, "E": None,
+                "E_dvr": None, "tls": None, "hbar": float(hbar), "E_th": float(E_th), "depth": _depth,
+                "reminimized": reminimized, "seconds": {"neb": time.perf_counter() - t0,
+                                                        "total": time.perf_counter() - t0,
+                                                        "cpu": time.process_time() - c0}}
     t_neb = time.perf_counter() - t0
     sm = np.sqrt(cfg.masses)[:, None]
     d_ab = xb - xa
@@ -317,23 +442,55 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
            "max_disp": float(np.sqrt(np.max(np.einsum("ij,ij->i", d_ab, d_ab)))), "PR_DW": pr_dw(d_ab),
            "path": {"xi": mep.xi.tolist(), "energy": (mep.energy - mep.energy[0]).tolist()},
            "interior_minima": mep.interior_minima(), "interior_maxima": mep.interior_maxima(),
-           "hbar": float(hbar), "E_th": float(E_th)}
-    if row["interior_minima"] or len(row["interior_maxima"]) > 1:
+           "hidden_minima": [[i, s] for i, s in mep.hidden_minima(ftol * mep.length)],
+           "hbar": float(hbar), "E_th": float(E_th), "depth": _depth, "reminimized": reminimized}
+    if method == "lammps" and not mep.fmax <= ftol:
+        row.update(status="NEB not converged", E=None, E_dvr=None, tls=None,
+                   message=f"LAMMPS neb stopped at max replica force {mep.fmax:.3g} > {ftol:g}")
+        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+        return row
+    extra = []
+    if connect_check and not (row["interior_minima"] or row["hidden_minima"] or len(row["interior_maxima"]) > 1):
+        # the images next to the highest one must relax into A and B (else the path skipped a well)
+        s = mep.saddle
+        row["connectivity"] = {}
+        for side, k, ref in (("A", s - 1, xa), ("B", s + 1, xb)):
+            if k in (0, nimages - 1):
+                row["connectivity"][side] = "end image"
+                continue
+            xk, _, _ = land.minimize(mep.x[k], ftol=1e-10)
+            d = minimum_image(xk - ref, cfg.lengths)
+            dmax = float(np.sqrt(np.max(np.einsum("ij,ij->i", d, d))))
+            row["connectivity"][side] = {"image": int(k), "max_disp_to_end": dmax, "same": dmax <= same_tol}
+            if dmax > same_tol:
+                extra.append((float(k), mep.x[k]))
+    if row["interior_minima"] or row["hidden_minima"] or extra or len(row["interior_maxima"]) > 1:
+        why = ("" if row["interior_minima"] else " between two images (a dip of the Hermite path potential)"
+               if row["hidden_minima"] else " (an image next to the highest one relaxes to another minimum than "
+               "its end: the images skipped a well)")
         row.update(status="not elementary", E=None, E_dvr=None, tls=None,
-                   message="the path crosses an intermediate minimum: not one double well")
-        if split and row["interior_minima"]:
-            chain = split_path(land, mep)
-            row["split_energies"] = [e - chain[0][1] for _, e in chain]
+                   message="the path crosses an intermediate minimum" + why + ": not one double well")
+        if split and _depth >= max_depth:
+            row["message"] += f"; not split further (split depth {max_depth} reached)"
+        elif split:
+            chain = split_path(land, mep, same_tol=same_tol, etol=ftol * mep.length, extra_starts=extra)
+            if len(chain) == 2:     # every candidate relaxed into A or B: no new minimum, nothing to split
+                row["message"] += ("; the intermediate minimum relaxes into an end, not split (more images "
+                                   "resolve the path)")
+                chain = []
+            row["split_energies"] = [e - chain[0][1] for _, e in chain] if chain else []
             row["segments"] = []
             for (x0, e0), (x1, e1) in zip(chain[:-1], chain[1:]):
                 lo, hi = ((x0, x1) if e0 <= e1 else (x1, x0))
-                sub = analyze_pair(land, lo, hi, hbar, E_th, nimages=nimages, method=method,
-                                   workdir=None if workdir is None else Path(workdir) / f"segment{len(row['segments'])}",
-                                   modes=None, spring=spring, ftol=ftol, split=False, progress=progress)
+                seg_dir = None if workdir is None else Path(workdir) / f"segment{len(row['segments'])}"
+                sub = analyze_pair(land, lo, hi, hbar, E_th, nimages=nimages, method=method, workdir=seg_dir,
+                                   modes=None, spring=spring, ftol=ftol, split=True, progress=progress,
+                                   max_depth=max_depth, endpoint_ftol=endpoint_ftol, same_tol=same_tol,
+                                   neb_maxiter=neb_maxiter, connect_check=connect_check, _depth=_depth + 1)
                 sub.pop("format", None), sub.pop("format_version", None), sub.pop("units", None)
                 sub["reversed"] = bool(e0 > e1)
                 row["segments"].append(sub)
-        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0}
+        row["seconds"] = {"neb": t_neb, "total": time.perf_counter() - t0, "cpu": time.process_time() - c0}
         return row
     s = mep.saddle
     eig = land.lowest_hessian_eigenvalues(mep.x[s], k=6)
@@ -379,16 +536,21 @@ def analyze_pair(land: Landscape, xa: np.ndarray, xb: np.ndarray, hbar: float, E
             row["overlaps_extra"] = {name: {fn: {"c": float(overlap_c(f, np.asarray(vec))[0]),
                                                  "a": float(overlap_a(f, np.asarray(vec))[0])}
                                             for fn, f in fields.items()} for name, vec in extra_modes.items()}
-    row["seconds"] = {"neb": t_neb, "split": t_split, "total": time.perf_counter() - t0}
+    row["seconds"] = {"neb": t_neb, "split": t_split, "total": time.perf_counter() - t0,
+                      "cpu": time.process_time() - c0}
     return row
 
 
-def split_path(land: Landscape, mep, ftol: float = 1e-10, same_tol: float = 1e-3) -> list[tuple[np.ndarray, float]]:
+def split_path(land: Landscape, mep, ftol: float = 1e-10, same_tol: float = 1e-3,
+               etol: float | None = None, extra_starts=()) -> list[tuple[np.ndarray, float]]:
     """Chain of minima ``[A, C_1, ..., B]`` along a path with interior minima.
 
-    Every interior-minimum image is minimized (max |F_i| <= ``ftol``); a result within ``same_tol``
-    (largest particle displacement) of the previous minimum in the chain is dropped. Consecutive
-    members are the elementary pairs to analyse instead of (A, B).
+    Every interior-minimum image, and with ``etol`` every minimum between two images
+    (:meth:`~glassmodes.landscape.neb.MEP.hidden_minima`, started on the chord between the images), is
+    minimized (max |F_i| <= ``ftol``), in path order; a result within ``same_tol`` (largest particle
+    displacement) of the previous minimum in the chain is dropped. Consecutive members are the pairs to
+    analyse instead of (A, B) (each may be split again: :func:`analyze_pair`). ``extra_starts``: more
+    ``(image position, positions)`` to relax (the images of a failed connectivity check).
 
     Returns
     -------
@@ -396,10 +558,13 @@ def split_path(land: Landscape, mep, ftol: float = 1e-10, same_tol: float = 1e-3
     """
     L = land.cfg.lengths
     chain = [(mep.x[0], float(mep.energy[0]))]
-    for i in mep.interior_minima():
-        xc, ec, fmax = land.minimize(mep.x[i], ftol=ftol)
+    starts = [(float(i), mep.x[i]) for i in mep.interior_minima()] + list(extra_starts)
+    if etol is not None:
+        starts += [(i + s, mep.x[i] + s * (mep.x[i + 1] - mep.x[i])) for i, s in mep.hidden_minima(etol)]
+    for pos, x0 in sorted(starts, key=lambda t: t[0]):
+        xc, ec, fmax = land.minimize(x0, ftol=ftol)
         if fmax > ftol:
-            raise RuntimeError(f"minimizing image {i} stopped at max force {fmax:.3g} > {ftol:g}")
+            raise RuntimeError(f"minimizing the path at image {pos:.2f} stopped at max force {fmax:.3g} > {ftol:g}")
         d = minimum_image(xc - chain[-1][0], L)
         if np.sqrt(np.max(np.einsum("ij,ij->i", d, d))) > same_tol:
             chain.append((unwrap_to(chain[-1][0], xc, L), ec))
@@ -433,15 +598,20 @@ def read_result(path: str | os.PathLike) -> dict:
     return row
 
 
-TABLE_COLUMNS = ("pair", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp", "PR_DW",
+TABLE_COLUMNS = ("pair", "parent", "status", "barrier", "barrier_B", "asymmetry", "length", "distance", "max_disp",
+                 "PR_DW",
                  "E", "E_dvr", "tls", "hbar", "E_th", "neb_iterations", "saddle_negative", "best_c_r_AB",
                  "best_c_r_AS", "best_c_r_tau", "best_a_r_tau", "captured_c2_r_AB", "cubic_c_r_AB", "cubic_a_r_AB",
-                 "cubic_omega", "cubic_beta", "cubic_psi0_c_r_AB", "seconds")
+                 "cubic_omega", "cubic_beta", "cubic_psi0_c_r_AB", "seconds", "cpu_seconds")
 
 
-def table_rows(name: str, row: dict) -> list[dict]:
-    """The table row of a result and one row ``name#k`` per segment of a split path."""
-    return [table_row(name, row)] + [table_row(f"{name}#{k}", sub) for k, sub in enumerate(row.get("segments", []))]
+def table_rows(name: str, row: dict, parent: str = "") -> list[dict]:
+    """The table row of a result and, recursively, one row ``name#k`` per segment of a split path (a
+    segment split again gives ``name#k#j``); ``parent`` names the row it was split from."""
+    out = [dict(table_row(name, row), parent=parent)]
+    for k, sub in enumerate(row.get("segments", [])):
+        out += table_rows(f"{name}#{k}", sub, parent=name)
+    return out
 
 
 def table_row(name: str, row: dict) -> dict:
@@ -460,9 +630,11 @@ def table_row(name: str, row: dict) -> dict:
             "cubic_a_r_AB": ex.get("cubic(r_AB)", {}).get("r_AB", {}).get("a"),
             "cubic_omega": cm.get("cubic(r_AB)", {}).get("omega"), "cubic_beta": cm.get("cubic(r_AB)", {}).get("beta"),
             "cubic_psi0_c_r_AB": ex.get("cubic(psi_0)", {}).get("r_AB", {}).get("c"),
-            "seconds": row.get("seconds", {}).get("total")}
+            "seconds": row.get("seconds", {}).get("total"), "cpu_seconds": row.get("seconds", {}).get("cpu")}
 
 
-__all__ = ["pr_dw", "Minimum", "minimize_folder", "folder_pairs", "transition_pairs", "harmonic_modes",
-           "analyze_pair", "cubic_modes", "split_path", "write_result", "read_result", "table_row", "table_rows", "TABLE_COLUMNS", "SEED002_FORCEFIELD",
+__all__ = ["pr_dw", "NOT_A_MINIMUM", "Minimum", "minimize_folder", "folder_pairs", "pair_row", "transition_file_pairs",
+           "transition_pairs", "label_minimum", "hop_pairs", "harmonic_modes",
+           "analyze_pair", "cubic_modes", "split_path", "write_result", "read_result", "table_row", "table_rows",
+           "TABLE_COLUMNS", "SEED002_FORCEFIELD",
            "Configuration", "FORMAT", "UNITS"]
