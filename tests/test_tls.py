@@ -343,6 +343,41 @@ def test_cli_one_pair_and_resume(tmp_path, plugin):
     r = _cli(*args)
     assert r.returncode == 0 and "done before, skipped" in r.stderr and "re-using the 2 minimized" in r.stderr
 
+    # stages after the NEB: the stored path re-solved at the same hbar~ gives the same splitting
+    # (round-off), at 2 hbar~ a larger one; report writes the figures and r_AB as a one-mode file
+    from glassmodes.landscape.dwreport import resplit
+    from glassmodes.landscape.neb import read_configuration
+    from glassmodes.landscape.tls import read_result
+    from glassmodes.modes import read_modes
+
+    (res,) = sorted((out / "pairs").glob("*.json"))
+    row = read_result(res)
+    assert resplit(row, 0.01, row["E_th"])["E"] == pytest.approx(row["E"], rel=1e-12)
+    r = _cli("split", SEED002, "--out", out, "--hbar", "0.02", "--e-th", "0.1")
+    assert r.returncode == 0, r.stderr
+    row2 = read_result(res)
+    assert row2["hbar"] == 0.02 and row2["E_th"] == 0.1 and row2["E"] > row["E"]
+    assert row2["barrier"] == row["barrier"]                          # the path itself is untouched
+    assert float(next(csv.DictReader(open(out / "double_wells.csv")))["E"]) == pytest.approx(row2["E"], rel=1e-12)
+    r = _cli("report", SEED002, "--out", out, "--render", "1", "--plot", tmp_path / "figs")
+    assert r.returncode == 0, r.stderr
+    for f in ("dw_barrier_asymmetry", "dw_splittings", "dw_path_levels", "dw_overlap_splitting"):
+        assert (tmp_path / "figs" / f"{f}.png").stat().st_size > 1000
+    (mf,) = sorted((out / "render").glob("*.modes.h5"))
+    m = read_modes(mf)
+    with np.load(out / "minima.npz") as z:
+        xs = {str(n): z["x"][k] for k, n in enumerate(z["names"])}
+    d = (xs[row["b"]] - xs[row["a"]]).reshape(-1, 3)
+    conf = read_configuration(os.path.join(SEED002, row["a"]))
+    L = conf.boxhi - conf.boxlo
+    d -= L * np.round(d / L)                                                # minimum image
+    d -= d.mean(axis=0)
+    assert abs(float(m.vectors[:, 0] @ (d.ravel() / np.linalg.norm(d)))) == pytest.approx(1.0, abs=1e-12)  # unit masses
+    for bad, msg in ((("neb",), "needs the folder"), (("split", SEED002, "--pairs-only"), "contradicts"),
+                     (("split", SEED002, "--e-th", "0.1"), "--hbar")):
+        r = _cli(*bad, "--out", out)
+        assert r.returncode != 0 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr
+
 
 @pytest.mark.slow
 def test_path_through_intermediate_minimum_is_split(c3_pair):

@@ -17,7 +17,16 @@ minimization, pairs visited back and forth): `glassmodes is-trajectory START --m
 md/minima/ and md/transitions.csv; --transitions md/transitions.csv then takes its candidate pairs
 (most hops first) instead of all pairs of the folder.
 
+Stages (optional first word; none = pairs, neb and the table in one run): pairs (re-minimize, list
+candidate pairs), neb (NEB, saddle check, splitting, overlaps; resumable), split (the splittings of the
+stored paths again at another --hbar or threshold, no new NEB), report (table, figures into --plot DIR,
+default OUT/plots; --render K: r_AB of the K smallest splittings as one-mode files for OVITO).
+
 Examples:
+  glassmodes double-wells pairs minima/ --out dw --max-dE 0.05 --max-distance 0.3
+  glassmodes double-wells neb minima/ --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
+  glassmodes double-wells split minima/ --out dw --hbar 0.02 --e-th 0.003
+  glassmodes double-wells report minima/ --out dw --render 2
   glassmodes double-wells minima/ --out dw --pairs-only --max-dE 0.05 --max-distance 0.3
   glassmodes double-wells md/minima --transitions md/transitions.csv --out dw --hbar 0.01 --preset argon --modes none
   glassmodes double-wells minima/ --out dw --max-pairs 3 --max-dE 0.05 --max-distance 0.3 --hbar 0.01 --preset argon --modes none
@@ -30,7 +39,10 @@ import sys
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("folder", help="folder of LAMMPS data files, one inherent structure each (same particles)")
+    parser.add_argument("target", nargs="+", metavar="[STAGE] FOLDER",
+                        help="optional stage (pairs, neb, split, report; default: pairs, neb and report in one "
+                             "run), then the folder of LAMMPS data files, one inherent structure each (same "
+                             "particles)")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
     parser.add_argument("--pattern", default="*", help="file name pattern inside the folder (default: all files)")
     parser.add_argument("--forcefield", default=None,
@@ -65,6 +77,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cubic", action="store_true",
                         help="also the cubic modes at A seeded with r_AB and with the softest harmonic mode, "
                              "their overlaps and the quartic profile along them (Khomenko et al. (2020), Figs. 7-8)")
+    parser.add_argument("--plot", default=None, metavar="DIR",
+                        help="figures (barrier vs asymmetry, splittings, V(xi) with levels, overlap vs splitting) "
+                             "into DIR (report stage default: OUT/plots)")
+    parser.add_argument("--render", type=int, default=0, metavar="K",
+                        help="report stage: r_AB of the K double wells of smallest splitting as one-mode files "
+                             "OUT/render/<pair>.modes.h5 and, with OVITO installed, PNG renders beside them")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -85,13 +103,19 @@ def run(args) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
-    folder = Path(args.folder)
+    stage, folder = _stage(args.target)
+    if args.pairs_only:
+        if stage not in ("all", "pairs"):
+            raise ValueError(f"--pairs-only contradicts the stage {stage!r}")
+        stage = "pairs"
+    if stage in ("split", "report"):
+        return _post_stage(stage, folder, args, progress)
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder")
     files = sorted(p for p in folder.glob(args.pattern) if p.is_file() and not p.name.startswith(("README", "LICENSE")))
     if len(files) < 2:
         raise ValueError(f"{folder}: needs at least two configuration files matching {args.pattern!r}")
-    if not args.pairs_only:
+    if stage != "pairs":
         if args.hbar is None or not args.hbar > 0:
             raise ValueError("--hbar (> 0) is required for the splittings: hbar~ = hbar / (sigma sqrt(m eps)) of "
                              "the material mapping (not given in the seed-002 paper)")
@@ -155,7 +179,7 @@ def run(args) -> int:
             w.writeheader()
             w.writerows(pairs)
         print(f"double-wells: {len(minima)} minima, {len(pairs)} candidate pair(s) in {out / 'pairs.csv'}")
-        if args.pairs_only:
+        if stage == "pairs":
             return 0
         by_name = {m.name: m for m in minima}
         todo = pairs[:args.max_pairs] if args.max_pairs is not None else pairs
@@ -200,4 +224,96 @@ def run(args) -> int:
               f"table {out / 'double_wells.csv'}")
     finally:
         land.close()
+    if stage == "all" and (args.plot or args.render):
+        return _post_stage("report", folder, args, progress)
+    return 0
+
+
+STAGES = ("pairs", "neb", "split", "report")
+
+
+def _stage(target: list[str]):
+    """``[STAGE] FOLDER`` -> (stage, folder); stage "all" when none is given."""
+    from pathlib import Path
+
+    if len(target) == 1:
+        if target[0] in STAGES:
+            raise ValueError(f"the stage {target[0]!r} needs the folder of minima after it")
+        return "all", Path(target[0])
+    if len(target) == 2 and target[0] in STAGES:
+        return target[0], Path(target[1])
+    raise ValueError(f"expected [STAGE] FOLDER with STAGE one of {', '.join(STAGES)}, got {' '.join(target)!r}")
+
+
+def _post_stage(stage: str, folder, args, progress) -> int:
+    """split: splittings of the stored paths at --hbar and the threshold, no new NEB; report: the
+    table, the figures (--plot, default OUT/plots) and --render K. Both read OUT/pairs/*.json."""
+    import csv
+    from pathlib import Path
+
+    import numpy as np
+
+    from glassmodes.io.atomic import atomic_output
+    from glassmodes.landscape import dwreport
+    from glassmodes.landscape.schrodinger import TLS_PRESETS
+    from glassmodes.landscape.tls import TABLE_COLUMNS, read_result, table_rows, write_result
+
+    out = Path(args.out)
+    files = sorted((out / "pairs").glob("*.json")) if (out / "pairs").is_dir() else []
+    if not files:
+        raise ValueError(f"{out / 'pairs'}: no pair results (run the neb stage first: "
+                         f"glassmodes double-wells neb {folder} --out {out} --hbar H --preset argon)")
+    results = [(f.stem, read_result(f)) for f in files]
+    if stage == "split":
+        if args.hbar is None or not args.hbar > 0:
+            raise ValueError("--hbar (> 0) is required for the splittings")
+        if (args.preset is None) == (args.e_th is None):
+            raise ValueError("give the TLS threshold: --preset argon|nip or --e-th VALUE (one of them)")
+        e_th = TLS_PRESETS[args.preset]["E_th"] if args.preset else args.e_th
+        results = [(name, dwreport.resplit(row, args.hbar, e_th)) for name, row in results]
+        for (name, row), f in zip(results, files):
+            write_result(f, row)
+        progress(f"split: {len(files)} stored result(s) re-solved at hbar~ = {args.hbar:g}, E_th = {e_th:g}")
+    rows = [r for name, row in results for r in table_rows(name, row)]
+    with atomic_output(out / "double_wells.csv") as tmp, open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+    ok = [r for r in rows if r["status"] == "ok"]
+    print(f"double-wells {stage}: {len(rows)} row(s), {len(ok)} double well(s) with a checked saddle, "
+          f"{sum(1 for r in ok if r['tls'])} TLS; table {out / 'double_wells.csv'}")
+    if stage == "report" or args.plot:
+        for p in dwreport.save_plots(results, Path(args.plot) if args.plot else out / "plots"):
+            print(f"double-wells: wrote {p}")
+    if args.render:
+        from glassmodes.landscape.neb import read_configuration
+
+        cache = out / "minima.npz"
+        if not cache.is_file():
+            raise ValueError(f"{cache}: missing (the minimized structures of the pairs stage)")
+        with np.load(cache) as z:
+            xs = {str(n): z["x"][k] for k, n in enumerate(z["names"])}
+        conf = read_configuration(folder / str(next(iter(xs))))
+        flat = [(n, r) for n, r in dwreport.flatten(results) if r.get("status") == "ok" and r.get("E") is not None
+                and "#" not in n]
+        flat.sort(key=lambda t: t[1]["E"])
+        (out / "render").mkdir(exist_ok=True)
+        for name, row in flat[:args.render]:
+            a, b = row.get("a"), row.get("b")
+            if a not in xs or b not in xs:
+                progress(f"render: {name}: ends not among the minimized structures, skipped")
+                continue
+            target = out / "render" / f"{name}.modes.h5"
+            dwreport.write_displacement_mode_file(target, conf, xs[a], xs[b],
+                                                  meta={"pair": name, "E": row["E"], "barrier": row["barrier"],
+                                                        "asymmetry": row["asymmetry"], "hbar": row["hbar"]})
+            print(f"double-wells: wrote {target} (r_AB, E = {row['E']:.3e})")
+            try:
+                from glassmodes.ovito.render import render_mode
+            except ImportError:
+                progress("render: OVITO not installed; open the .modes.h5 files with `glassmodes render`")
+                continue
+            png = target.with_suffix("").with_suffix(".png")
+            render_mode(target, 0, png)
+            print(f"double-wells: wrote {png}")
     return 0

@@ -336,7 +336,9 @@ def render_mode(modes: str | os.PathLike, k: int, output: str | os.PathLike, *, 
     text = ""
     if label:
         mf = load_mode_frame(modes, k)
-        text = (f"mode {mf.index}: \u03c9 = {mf.omega:.4g} {mf.omega_unit}, PR = {mf.participation_ratio:.3g}\n"
+        what = (f"\u03c9 = {mf.omega:.4g} {mf.omega_unit}" if np.isfinite(mf.omega)
+                else "a displacement field, not an eigenmode")     # events, double wells (omega NaN)
+        text = (f"mode {mf.index}: {what}, PR = {mf.participation_ratio:.3g}\n"
                 f"longest arrow {arrow_scale:.2g}, picture width {2 * fov * aspect:.3g} (distance units)")
         vp.overlays.append(TextLabelOverlay(
             text=text, alignment=QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
