@@ -36,6 +36,7 @@ SUBCOMMANDS = {
     "expand": "expand",
     "elastic": "elastic",
     "dipoles": "dipoles",
+    "gamma": "gamma",
     "nonlinear": "nonlinear",
     "double-wells": "double_wells",
 }
