@@ -37,6 +37,7 @@ SUBCOMMANDS = {
     "elastic": "elastic",
     "dipoles": "dipoles",
     "gamma": "gamma",
+    "attenuation": "attenuation",
     "nonlinear": "nonlinear",
     "double-wells": "double_wells",
 }
