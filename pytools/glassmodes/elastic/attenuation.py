@@ -124,6 +124,8 @@ class SpectralLine:
         ``(sum_l w_l / omega_l^2)^-1/2``: the frequency of the wave's relaxed static stiffness
         ``<k,p|D^+|k,p>^-1``, which tends to ``c_T k`` (relaxed moduli) as k -> 0 whether or not
         the line is resolved.
+    samples : int
+        Samples pooled in the line (``n_line / samples`` modes per sample).
     """
 
     shell: int
@@ -135,6 +137,7 @@ class SpectralLine:
     nwaves: int
     captured: float
     omega_static: float
+    samples: int = 1
 
 
 @dataclass
@@ -195,7 +198,7 @@ def fit_line(measures: list, min_modes: float = 10.0, grid: int = 400) -> Spectr
                         gamma=gamma, n_line=float(n_line), resolved=bool(n_line >= min_modes),
                         nwaves=int(sum(m.nwaves for m in measures)),
                         captured=float(np.mean([m.captured for m in measures])),
-                        omega_static=float(np.sum(w / om ** 2) ** -0.5))
+                        omega_static=float(np.sum(w / om ** 2) ** -0.5), samples=len(measures))
 
 
 def mode_measures(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray, masses: np.ndarray, box: dict,
