@@ -106,7 +106,11 @@ def pooled_analysis(records: list, measures: list, shells, min_modes: float, fit
                          "(Kapteijns, PhD thesis, Eq. 5.8 and Fig. 5.3b; gamma of the same samples here)",
                          "predicted": {str(s["natoms"]): 3.77 * s["gamma"]["gamma"] for s in sizes if "gamma" in s},
                          "predicted_interval": {str(s["natoms"]): [3.77 * g for g in s["gamma"]["gamma_ci"]]
-                                                for s in sizes if "gamma" in s}}
+                                                for s in sizes if "gamma" in s},
+                         "other_reading": "(Gamma/omega0)/(omega/omega0)^3 = gamma / c_Gamma (if the figure's "
+                                          "'scaled by c_Gamma' multiplies the rate)",
+                         "predicted_other_reading": {str(s["natoms"]): s["gamma"]["gamma"] / 3.77
+                                                     for s in sizes if "gamma" in s}}
     return out
 
 
@@ -134,10 +138,15 @@ def plot(out: dict, folder: Path) -> Path:
     if fit["amplitude"] is not None:
         ax.loglog(x, fit["amplitude"] * x ** (d + 1), "k--", lw=0.8,
                   label=f"omega^{d + 1} guide, amplitude {fit['amplitude']:.3g}")
-    ax.axvspan(min(allx) / 1.3, out["fit_max"], color="C7", alpha=0.1,
-               label=f"fit range omega/omega0 <= {out['fit_max']:g}")
-    for n, pred in out.get("thesis", {}).get("predicted", {}).items():
-        ax.loglog(x, pred * x ** (d + 1), "-", lw=0.6, label=f"3.77 gamma(N={n}) omega^3 (thesis)")
+    if out["fit_max"] > x[0]:
+        ax.axvspan(x[0], min(out["fit_max"], x[-1]), color="C7", alpha=0.1,
+                   label=f"fit range omega/omega0 <= {out['fit_max']:g}")
+    pred = out.get("thesis", {}).get("predicted", {})
+    if pred:                                # the largest size with a gamma
+        n = max(pred, key=int)
+        g = pred[n] / 3.77
+        ax.loglog(x, 3.77 * g * x ** (d + 1), "-", color="C3", lw=0.7, label=f"3.77 gamma omega^3, gamma(N={n}) = {g:.3g}")
+        ax.loglog(x, g / 3.77 * x ** (d + 1), "-.", color="C4", lw=0.7, label="gamma/3.77 omega^3 (other reading)")
     title = f"slope {fit['slope']:.2f} over {fit['n_resolved']} lines" if fit["slope"] is not None else \
         f"{fit['n_resolved']} resolved line(s) in the fit range"
     ax.set_title(title, fontsize=9)
