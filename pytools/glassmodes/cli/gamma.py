@@ -2,9 +2,10 @@
 
 Reads the results of `glassmodes elastic` (one JSON per sample), groups them by N, and gives per N:
 gamma (Kapteijns, PhD thesis, Eq. 5.7) with its percentile-bootstrap interval over the samples,
-<mu>, Delta mu sqrt(N), the skewness with its interval, and the left tail of P(mu) (thesis
-Eq. 5.5: ~ (<mu> - mu)^-7/2). With two or more sizes it says whether their intervals overlap
-(gamma should not depend on N). The modulus is a key of the results' `moduli` (default
+<mu>, Delta mu sqrt(N), the skewness with its interval, the left tail of P(mu) (thesis Eq. 5.5:
+~ (<mu> - mu)^-7/2), the smallest and largest mu, and the gamma of the Gaussian core
+(N (IQR/1.349/median)^2, insensitive to the tail; not the thesis' gamma). With two or more sizes
+it says whether their intervals overlap (gamma should not depend on N). The modulus is a key of the results' `moduli` (default
 G_thesis = C_xyxy + sigma_yy, the thesis' shear modulus; docs/elasticity.md lists the keys).
 
 Examples:
@@ -102,6 +103,7 @@ def run(args) -> int:
         r = disorder_parameter(mu, natoms=n, n_bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed)
         tail = left_tail(mu)
         r["tail_slope"], r["tail_n"] = tail["slope"], tail["n_tail"]
+        r["min"], r["max"] = float(min(mu)), float(max(mu))
         sizes.append(r)
     overlap = None
     if len(sizes) > 1:
@@ -118,7 +120,8 @@ def run(args) -> int:
         print(f"N = {s['natoms']}: {s['n_samples']} samples, <{args.modulus}> = {s['mean']:.6g}, "
               f"gamma = {s['gamma']:.4g} [{s['gamma_ci'][0]:.4g}, {s['gamma_ci'][1]:.4g}] "
               f"({int(args.confidence * 100)} %), Delta mu sqrt(N) = {s['std_sqrtN']:.4g}, "
-              f"skewness = {s['skewness']:.3f} [{s['skewness_ci'][0]:.3f}, {s['skewness_ci'][1]:.3f}]")
+              f"skewness = {s['skewness']:.3f} [{s['skewness_ci'][0]:.3f}, {s['skewness_ci'][1]:.3f}], "
+              f"min {args.modulus} = {s['min']:.4g}; core (IQR) gamma = {s['gamma_core']:.4g}")
     if overlap is not None:
         print(f"gamma intervals of the {len(sizes)} sizes overlap: {'yes' if overlap else 'no'}")
     if args.output:
