@@ -43,6 +43,11 @@ def test_gamma_cli_matches_library_and_overlap(tmp_path, capsys):
     assert main(["gamma", *files2, "-o", str(out), "--bootstrap", "500"]) == 0
     assert json.loads(out.read_text())["intervals_overlap"] is False
     assert main(["gamma", *files[:60], "--modulus", "K", "--bootstrap", "200"]) == 0
+    # one far-tail sample (a soft mode) inflates gamma, not the Gaussian-core gamma
+    files3 = files[:60] + [fake_result(tmp_path / "tail.json", -10.0, 400)]
+    assert main(["gamma", *files3, "-o", str(out), "--bootstrap", "200"]) == 0
+    s = json.loads(out.read_text())["sizes"][0]
+    assert s["gamma"] > 10 * ref["gamma"] and abs(s["gamma_core"] / ref["gamma"] - 1) < 0.5 and s["min"] == -10.0
 
 
 @pytest.mark.parametrize("case, message", [
