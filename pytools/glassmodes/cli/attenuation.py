@@ -142,8 +142,8 @@ def plot(out: dict, folder: Path) -> Path:
         ax.axvspan(x[0], min(out["fit_max"], x[-1]), color="C7", alpha=0.1,
                    label=f"fit range omega/omega0 <= {out['fit_max']:g}")
     pred = out.get("thesis", {}).get("predicted", {})
-    if pred:                                # the largest size with a gamma
-        n = max(pred, key=int)
+    if pred:                                # the size whose gamma has the most samples
+        n = str(max((s for s in out["sizes"] if "gamma" in s), key=lambda s: s["samples"])["natoms"])
         g = pred[n] / 3.77
         ax.loglog(x, 3.77 * g * x ** (d + 1), "-", color="C3", lw=0.7, label=f"3.77 gamma omega^3, gamma(N={n}) = {g:.3g}")
         ax.loglog(x, g / 3.77 * x ** (d + 1), "-.", color="C4", lw=0.7, label="gamma/3.77 omega^3 (other reading)")
