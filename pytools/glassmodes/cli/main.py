@@ -36,6 +36,8 @@ SUBCOMMANDS = {
     "expand": "expand",
     "elastic": "elastic",
     "dipoles": "dipoles",
+    "gamma": "gamma",
+    "attenuation": "attenuation",
     "nonlinear": "nonlinear",
     "double-wells": "double_wells",
 }

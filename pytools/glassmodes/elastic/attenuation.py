@@ -61,7 +61,7 @@ def transverse_waves(positions: np.ndarray, masses: np.ndarray, kvecs: np.ndarra
     return W / np.linalg.norm(W, axis=0)
 
 
-def lorentzian_fit(omega: np.ndarray, weights: np.ndarray) -> tuple:
+def lorentzian_fit(omega: np.ndarray, weights: np.ndarray, grid: int = 0) -> tuple:
     """Centre and FWHM of a Lorentzian fitted to the cumulative weight of a discrete line.
 
     Least squares of ``W(omega_l) = c + A [1/2 + arctan((omega_l - Omega)/(Gamma/2))/pi]`` against
@@ -77,16 +77,24 @@ def lorentzian_fit(omega: np.ndarray, weights: np.ndarray) -> tuple:
 
     o = np.asarray(omega, dtype=float)
     w = np.asarray(weights, dtype=float)
-    order = np.argsort(o)
-    o, w = o[order], w[order] / w.sum()
+    o, inv = np.unique(o, return_inverse=True)     # sorted; equal nodes (pooled copies) merged
+    w = np.bincount(inv.ravel(), weights=w, minlength=o.size)
+    w = w / w.sum()
     cum = np.cumsum(w) - 0.5 * w
     q = np.interp([0.25, 0.5, 0.75], cum, o)
     x0 = [q[1], max(q[2] - q[0], 1e-12)]
-    sel = w > 1e-12 * w.max()
+    if grid:
+        # the cumulative weight on a fixed grid between its 2 % and 98 % points: the fit then does not
+        # depend on where the nodes lie (modes vs quadrature nodes)
+        lo, hi = np.interp([0.02, 0.98], cum, o)
+        xs = np.linspace(lo, hi, int(grid))
+        ys = np.interp(xs, o, cum)
+    else:
+        sel = w > 1e-12 * w.max()
+        xs, ys = o[sel], cum[sel]
 
     def resid(p):
-        model = p[2] + p[3] * (0.5 + np.arctan((o[sel] - p[0]) / (0.5 * abs(p[1]))) / np.pi)
-        return model - cum[sel]
+        return p[2] + p[3] * (0.5 + np.arctan((xs - p[0]) / (0.5 * abs(p[1]))) / np.pi) - ys
 
     fit = least_squares(resid, x0 + [0.0, 1.0], x_scale=[x0[1], x0[1], 0.01, 0.01])
     return float(fit.x[0]), float(abs(fit.x[1]))
@@ -116,6 +124,8 @@ class SpectralLine:
         ``(sum_l w_l / omega_l^2)^-1/2``: the frequency of the wave's relaxed static stiffness
         ``<k,p|D^+|k,p>^-1``, which tends to ``c_T k`` (relaxed moduli) as k -> 0 whether or not
         the line is resolved.
+    samples : int
+        Samples pooled in the line (``n_line / samples`` modes per sample).
     """
 
     shell: int
@@ -127,6 +137,93 @@ class SpectralLine:
     nwaves: int
     captured: float
     omega_static: float
+    samples: int = 1
+
+
+@dataclass
+class ShellMeasure:
+    """The spectral measure of one shell in one sample, averaged over its plane waves.
+
+    Attributes
+    ----------
+    shell : int
+        |n|^2.
+    k : float
+        Mean |k| of the shell (1/distance).
+    omega : ndarray, shape=(n,)
+        Nodes (the modes' frequencies, or Gauss-quadrature nodes), rad/time.
+    weights : ndarray, shape=(n,)
+        Mean squared overlaps (modes) or mean quadrature weights (Lanczos).
+    nwaves : int
+        Plane waves averaged.
+    captured : float
+        ``weights.sum()`` (1 for a complete measure).
+    count : callable
+        ``count(lo, hi)`` -> number of eigenmodes of the sample with lo <= omega <= hi.
+    """
+
+    shell: int
+    k: float
+    omega: np.ndarray
+    weights: np.ndarray
+    nwaves: int
+    captured: float
+    count: object
+
+
+def fit_line(measures: list, min_modes: float = 10.0, grid: int = 400) -> SpectralLine:
+    """Fit one Lorentzian to the ensemble-averaged measure of a shell over samples.
+
+    Every sample's measure is normalized to 1 and weighted 1/S; the fit is
+    :func:`lorentzian_fit` on the pooled nodes. ``n_line = Gamma g(Omega)`` counts the modes of
+    all samples in ``[Omega - Gamma, Omega + Gamma]`` (halved: g is per unit omega), so the
+    resolution test applies to the ensemble line; ``omega_static`` is that of the pooled measure.
+    With one sample this is the single-sample line of :func:`spectral_lines`.
+
+    Parameters
+    ----------
+    measures : list of ShellMeasure
+        One per sample, all of the same shell.
+    """
+    if not measures:
+        raise ElasticError("no measures to fit")
+    om = np.concatenate([m.omega for m in measures])
+    w = np.concatenate([m.weights / m.weights.sum() / len(measures) for m in measures])
+    if np.any(om <= 0):
+        raise ElasticError("spectral lines need positive frequencies (zero/unstable modes removed)")
+    centre, gamma = lorentzian_fit(om, w, grid)
+    n_in = sum(m.count(centre - gamma, centre + gamma) for m in measures) if gamma > 0 else 0
+    n_line = 0.5 * n_in
+    return SpectralLine(shell=measures[0].shell, k=float(np.mean([m.k for m in measures])), omega_center=centre,
+                        gamma=gamma, n_line=float(n_line), resolved=bool(n_line >= min_modes),
+                        nwaves=int(sum(m.nwaves for m in measures)),
+                        captured=float(np.mean([m.captured for m in measures])),
+                        omega_static=float(np.sum(w / om ** 2) ** -0.5), samples=len(measures))
+
+
+def mode_measures(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray, masses: np.ndarray, box: dict,
+                  shells=(1, 2, 3, 4, 5)) -> list:
+    """Shell measures of one sample from its modes (omega > 0, mass-weighted unit vectors), list of ShellMeasure."""
+    x = np.asarray(positions, dtype=float)
+    dim = x.shape[1]
+    om = np.asarray(omega, dtype=float)
+    if np.any(om <= 0):
+        raise ElasticError("spectral lines need positive frequencies (zero/unstable modes removed)")
+    srt = np.sort(om)
+
+    def count(lo, hi):
+        return int(np.searchsorted(srt, hi, side="right") - np.searchsorted(srt, lo, side="left"))
+
+    out = []
+    for s in shells:
+        ks = shell_vectors(box, dim, int(s))
+        if ks.size == 0:
+            continue
+        W = transverse_waves(x, masses, ks)
+        raw = np.mean((vectors.T @ W) ** 2, axis=1)
+        out.append(ShellMeasure(shell=int(s), k=float(np.mean(np.linalg.norm(ks, axis=1))), omega=om, weights=raw,
+                                nwaves=int(W.shape[1]), captured=float(raw.sum()), count=count))
+    return out
 
 
 def spectral_lines(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray, masses: np.ndarray, box: dict,
@@ -144,29 +241,62 @@ def spectral_lines(omega: np.ndarray, vectors: np.ndarray, positions: np.ndarray
     box : dict
         Cell (Hessian sidecar layout).
     """
+    return [fit_line([m], min_modes) for m in mode_measures(omega, vectors, positions, masses, box, shells)]
+
+
+def lanczos_measures(D, positions: np.ndarray, masses: np.ndarray, box: dict, shells, c_t: float,
+                     steps: int = 200, sigma_scale: float = 1.0) -> list:
+    """Shell measures of one sample by shift-invert Lanczos, without modes (:mod:`glassmodes.elastic.lanczos`).
+
+    Parameters
+    ----------
+    D : sparse matrix, shape=(d*N, d*N)
+        Dynamical matrix ``M^-1/2 H M^-1/2`` (1/time^2), e.g. ``Hessian.dynamical_matrix()``.
+    positions, masses, box
+        As in :func:`spectral_lines`.
+    shells : iterable of int
+        |n|^2 of the shells.
+    c_t : float
+        Transverse sound speed (distance/time) that places the shift ``sigma = (sigma_scale c_t k)^2``
+        near each line, e.g. ``sqrt(G_thesis/rho)``; the result does not depend on it once
+        ``steps`` resolves the line (checked in tests/test_attenuation_lanczos.py).
+    steps : int
+        Lanczos steps per plane wave.
+
+    Returns
+    -------
+    list of ShellMeasure
+        ``count`` is the exact Sylvester count of modes in a window (two factorizations per call).
+    """
+    from glassmodes.elastic.lanczos import SymmetricShift, eigen_count, line_measure, project_translations
+
     x = np.asarray(positions, dtype=float)
     dim = x.shape[1]
-    om = np.asarray(omega, dtype=float)
-    if np.any(om <= 0):
-        raise ElasticError("spectral lines need positive frequencies (zero/unstable modes removed)")
-    lines = []
+    if D.shape[0] != x.size:
+        raise ElasticError(f"D has {D.shape[0]} rows, positions give {x.size} degrees of freedom")
+    if not c_t > 0:
+        raise ElasticError(f"the sound speed c_t must be positive, got {c_t}")
+
+    def count(lo, hi):
+        return eigen_count(D, hi ** 2) - eigen_count(D, max(lo, 0.0) ** 2) if hi > max(lo, 0.0) else 0
+
+    out = []
     for s in shells:
         ks = shell_vectors(box, dim, int(s))
         if ks.size == 0:
             continue
+        kk = float(np.mean(np.linalg.norm(ks, axis=1)))
+        shift = SymmetricShift(D, (sigma_scale * c_t * kk) ** 2)
         W = transverse_waves(x, masses, ks)
-        P = vectors.T @ W                       # (n, waves)
-        raw = np.mean(P ** 2, axis=1)
-        captured = float(raw.sum())
-        centre, gamma = lorentzian_fit(om, raw)
-        lo, hi = centre - gamma, centre + gamma
-        g = np.count_nonzero((om >= lo) & (om <= hi)) / (2 * gamma) if gamma > 0 else 0.0
-        n_line = gamma * g
-        lines.append(SpectralLine(shell=int(s), k=float(np.mean(np.linalg.norm(ks, axis=1))), omega_center=centre,
-                                  gamma=gamma, n_line=float(n_line), resolved=bool(n_line >= min_modes),
-                                  nwaves=int(W.shape[1]), captured=captured,
-                                  omega_static=float(np.sum(raw / captured / om ** 2) ** -0.5)))
-    return lines
+        nodes, wts = [], []
+        for v in W.T:
+            o, w, _ = line_measure(shift, project_translations(v, masses, dim), steps)
+            nodes.append(o)
+            wts.append(w / W.shape[1])
+        wt = np.concatenate(wts)
+        out.append(ShellMeasure(shell=int(s), k=kk, omega=np.concatenate(nodes), weights=wt, nwaves=int(W.shape[1]),
+                                captured=float(wt.sum()), count=count))
+    return out
 
 
 def rayleigh_analysis(lines: list, dim: int, omega0: float | None = None) -> dict:
