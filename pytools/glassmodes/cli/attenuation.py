@@ -145,11 +145,16 @@ def plot(out: dict, folder: Path) -> Path:
     if pred:                                # the size whose gamma has the most samples
         n = str(max((s for s in out["sizes"] if "gamma" in s), key=lambda s: s["samples"])["natoms"])
         g = pred[n] / 3.77
-        ax.loglog(x, 3.77 * g * x ** (d + 1), "-", color="C3", lw=0.7, label=f"3.77 gamma omega^3, gamma(N={n}) = {g:.3g}")
-        ax.loglog(x, g / 3.77 * x ** (d + 1), "-.", color="C4", lw=0.7, label="gamma/3.77 omega^3 (other reading)")
+        ax.loglog(x, 3.77 * g * x ** (d + 1), "-", color="C3", lw=0.7, label=f"3.77 gamma omega^{d + 1}, gamma(N={n}) = {g:.3g}")
+        ax.loglog(x, g / 3.77 * x ** (d + 1), "-.", color="C4", lw=0.7,
+                  label=f"gamma/3.77 omega^{d + 1} (other reading)")
     title = f"slope {fit['slope']:.2f} over {fit['n_resolved']} lines" if fit["slope"] is not None else \
         f"{fit['n_resolved']} resolved line(s) in the fit range"
     ax.set_title(title, fontsize=9)
+    from matplotlib.ticker import NullFormatter
+
+    if x[-1] / x[0] >= 10:                  # a labelled decade remains; minor labels would collide
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("omega / omega0   (omega0 = c_s / a0)")
     ax.set_ylabel("Gamma / omega0   (energy decay rate)")
     ax.legend(fontsize=6)

@@ -66,11 +66,13 @@ def plot(out: dict, groups: dict, folder: Path) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    for n, rows in groups.items():
-        mu = np.array([m for _, m in rows])
-        ax[0].hist(mu, bins=max(5, int(np.sqrt(mu.size))), density=True, histtype="step", label=f"N = {n} ({mu.size})")
-    ax[0].set_xlabel(out["modulus"])
-    ax[0].set_ylabel("P")
+    for n, rows in groups.items():       # cumulative distribution: the left tail stays visible on a log axis
+        mu = np.sort(np.array([m for _, m in rows]))
+        ax[0].step(mu, np.arange(1, mu.size + 1) / mu.size, where="post", label=f"N = {n} ({mu.size} samples)")
+    ax[0].set_yscale("log")
+    dim = out.get("dimension")
+    ax[0].set_xlabel(f"{out['modulus']} [energy/distance^{dim}]" if dim else out["modulus"])
+    ax[0].set_ylabel(f"P({out['modulus']} <= x)  (cumulative)")
     ax[0].legend()
     ns = np.array([s["natoms"] for s in out["sizes"]])
     g = np.array([s["gamma"] for s in out["sizes"]])
