@@ -16,7 +16,7 @@ r_kappa / r_G, with standard errors and 68 % intervals from a bootstrap over the
 ensembles (resampled independently).
 
 Usage:
-  python bench/elastic_annealing.py q=DIR_QUENCH a=DIR_ANNEAL [more=DIR ...] --pairs 200 \
+  python bench/elastic_annealing.py q=DIR_QUENCH a=DIR_ANNEAL [more=DIR ...] --pairs 200 [--cache DIR] \
       --out bench/results/elastic_annealing_2d.json --plot bench/results/elastic_annealing_2d.png
 """
 
@@ -132,6 +132,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most this many samples per ensemble")
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
+    ap.add_argument("--cache", default=None, help="folder of per-sample results (reused when present)")
     args = ap.parse_args(argv)
     out = {"pairs_per_sample": args.pairs, "solver": "block-Jacobi CG, rtol 1e-10", "ensembles": {},
            "conventions": {"G_thesis": "C_xyxy + sigma_yy = (1/V)(d2U/dgamma2 - Xi.H^+.Xi), x += gamma y",
@@ -142,12 +143,20 @@ def main(argv=None) -> int:
     rows_by = {}
     for item in args.ensembles:
         label, _, folder = item.partition("=")
-        files = sorted(Path(folder).glob("*.data"), key=lambda p: p.name)[: args.limit]
+        files = sorted((p for p in Path(folder).glob("*.data") if p.with_suffix(".json").is_file()),  # finished
+                       key=lambda p: p.name)[: args.limit]
         if not files:
             raise SystemExit(f"{folder}: no *.data samples")
         rows = []
         for f in files:
+            cached = Path(args.cache) / f"{label}-{f.stem}-p{args.pairs}.json" if args.cache else None
+            if cached is not None and cached.is_file():
+                rows.append(json.loads(cached.read_text()))
+                continue
             rows.append(sample(f, args.pairs))
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                cached.write_text(json.dumps(rows[-1]))
             print(label, {k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
         rows_by[label] = rows
         out["ensembles"][label] = {"folder": str(folder), **summary(rows), "samples": rows}
