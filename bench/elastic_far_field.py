@@ -24,17 +24,33 @@ from pathlib import Path
 import numpy as np
 
 
-def analyse(data: Path, npairs: int, seed: int, rmin: float, fractions) -> dict:
+def hessian_of(data: Path, folder: Path, replicate: int = 1):
+    """The Hessian of a data file (serial write_hessian), optionally of its k x k (x k) periodic replica."""
+    from glassmodes.hessian_job import HessianJob, find_forcefield, write_hessian_job
+    from glassmodes.io.hessian import read_hessian
+    from glassmodes.lammps_session import open_lammps
+
+    if replicate == 1:
+        write_hessian_job(HessianJob(source=data, output=folder / "H", keywords={"mass": "no"}))
+        return read_hessian(folder / "H")
+    lmp = open_lammps()
+    for line in find_forcefield(data).read_text().splitlines():
+        lmp.command(f"read_data {data}" if line.split()[:1] == ["read_data"] else line)
+    dim = int(lmp.extract_setting("dimension"))
+    lmp.command(f"replicate {replicate} {replicate} {replicate if dim == 3 else 1}")
+    lmp.command(f"write_hessian all {folder / 'H'} mass no")
+    lmp.close()
+    return read_hessian(folder / "H")
+
+
+def analyse(data: Path, npairs: int, seed: int, rmin: float, fractions, replicate: int = 1) -> dict:
     from glassmodes.elastic import CGSolver
     from glassmodes.elastic.dipoles import dipole_response, far_field_slope, random_pairs
     from glassmodes.elastic.terms import box_widths, minimum_image, pairs_from_hessian
-    from glassmodes.hessian_job import HessianJob, write_hessian_job
-    from glassmodes.io.hessian import read_hessian
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        write_hessian_job(HessianJob(source=data, output=Path(tmp) / "H", keywords={"mass": "no"}))
-        h = read_hessian(Path(tmp) / "H")
+        h = hessian_of(data, Path(tmp), replicate)
     t_h = time.perf_counter() - t0
     pairs, _ = pairs_from_hessian(h)
     d = h.dimension
@@ -56,7 +72,7 @@ def analyse(data: Path, npairs: int, seed: int, rmin: float, fractions) -> dict:
         s = np.array(s)
         summary[key] = {"slopes": s.round(4).tolist(), "mean": float(s.mean()),
                         "sem": float(s.std(ddof=1) / np.sqrt(s.size)), "r_max": float(fractions[list(fits).index(key)] * L)}
-    return {"file": data.name, "natoms": h.natoms, "dim": d, "L": L, "r_min": rmin, "expected": -(d - 1),
+    return {"file": data.name, "replicate": replicate, "natoms": h.natoms, "dim": d, "L": L, "r_min": rmin, "expected": -(d - 1),
             "kappa_mean": float(res.kappa.mean()), "cg": res.solve, "fits": summary, "profiles": profiles,
             "seconds": time.perf_counter() - t0, "seconds_hessian": t_h}
 
@@ -78,8 +94,10 @@ def plot(rows: list, path: Path) -> None:
         for f, st in zip(("0.25L", "0.5L"), (":", "-.")):
             ax.axvline(row["fits"][f]["r_max"], color="gray", ls=st, lw=0.8, label=f"r = {f}" if f in row["fits"] else None)
         ax.axvline(row["r_min"], color="gray", lw=0.8)
-        best = row["fits"]["0.25L"]
-        ax.set_title(f"{row['file']}\nslope to L/4: {best['mean']:.2f} +- {best['sem']:.2f}", fontsize=8)
+        q, h = row["fits"]["0.25L"], row["fits"]["0.5L"]
+        ax.set_title(f"{row['file']}" + (f" x{row['replicate']}^d" if row.get("replicate", 1) > 1 else "")
+                     + f"\nslope [{row['r_min']:g}, L/4]: {q['mean']:.2f} +- {q['sem']:.2f}; "
+                     f"[{row['r_min']:g}, L/2]: {h['mean']:.2f} +- {h['sem']:.2f}", fontsize=8)
         ax.set_xlabel("r from the dipole centre")
         ax.set_ylabel("median |z| in shell (normalized)")
         ax.legend(fontsize=7)
@@ -95,6 +113,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--rmin", type=float, default=2.0)
     ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.33, 0.4, 0.5])
+    ap.add_argument("--replicate", type=int, default=1,
+                    help="analyse the k x k (x k) periodic replica of each sample (a periodic medium of glass cells, "
+                         "not a larger glass: a check of the decay, not of a glass of that size)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
     args = ap.parse_args(argv)
@@ -102,7 +123,7 @@ def main(argv=None) -> int:
         args.fractions = sorted(set(args.fractions) | {0.25, 0.5})
     rows = []
     for data in args.data:
-        row = analyse(Path(data), args.pairs, args.seed, args.rmin, args.fractions)
+        row = analyse(Path(data), args.pairs, args.seed, args.rmin, args.fractions, args.replicate)
         rows.append(row)
         print(row["file"], {k: (round(v["mean"], 3), round(v["sem"], 3)) for k, v in row["fits"].items()},
               "expected", row["expected"], f"{row['seconds']:.0f} s", flush=True)
