@@ -133,6 +133,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
     ap.add_argument("--cache", default=None, help="folder of per-sample results (reused when present)")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="use only the samples already in --cache (a sample's order, not its result, decides)")
+    ap.add_argument("--reverse", action="store_true", help="process the samples in reverse order (a second worker)")
     args = ap.parse_args(argv)
     out = {"pairs_per_sample": args.pairs, "solver": "block-Jacobi CG, rtol 1e-10", "ensembles": {},
            "conventions": {"G_thesis": "C_xyxy + sigma_yy = (1/V)(d2U/dgamma2 - Xi.H^+.Xi), x += gamma y",
@@ -148,10 +151,12 @@ def main(argv=None) -> int:
         if not files:
             raise SystemExit(f"{folder}: no *.data samples")
         rows = []
-        for f in files:
+        for f in (files[::-1] if args.reverse else files):
             cached = Path(args.cache) / f"{label}-{f.stem}-p{args.pairs}.json" if args.cache else None
             if cached is not None and cached.is_file():
                 rows.append(json.loads(cached.read_text()))
+                continue
+            if args.cached_only:
                 continue
             rows.append(sample(f, args.pairs))
             if cached is not None:
