@@ -10,6 +10,7 @@ Examples:
   glassmodes hessian el/thesis-ipl10-2d-N400-s1.data -o el/H
   glassmodes dipoles el/H --pairs 50 --seed 1 -o el/dipoles.json --csv el/dipoles.csv
   glassmodes dipoles el/H --pairs 5 --export el/z.dump -o el/dipoles5.json
+  glassmodes dipoles el/H --pairs 50 --delta 0.5 -o el/dipoles-delta0.5.json
 
 Output: JSON summary (mean/median kappa, solver iterations, the far-field log-slope of |z(r)| of the
 first pair when --far-field RMIN is given), --csv one line per pair (atom IDs, r_ij, kappa_ij),
@@ -37,6 +38,9 @@ def add_arguments(parser) -> None:
                         help="refuse when the largest net force exceeds this (default 1e-8)")
     parser.add_argument("--far-field", type=float, default=None, metavar="RMIN",
                         help="fit |z(r)| ~ r^s of the first pair between RMIN and half the box")
+    parser.add_argument("--delta", type=float, default=0.0,
+                        help="responses of the stress-scaled Hessian M(delta) = M'' + (1 - delta) M' (thesis "
+                             "Eqs. 5.3-5.4) instead of H (CG route; default 0)")
     parser.add_argument("-o", "--output", required=True, help="JSON summary to write")
     parser.add_argument("--csv", default=None, help="per-pair table to write")
     parser.add_argument("--export", default=None, help="responses z for OVITO (.dump/.lammpstrj or .xyz)")
@@ -82,14 +86,16 @@ def run(args) -> int:
     n = h.natoms
     fmax = float(np.max(np.linalg.norm(pair_forces(pairs, n), axis=1)))
     check_max_force(type("T", (), {"meta": {"max_force": fmax}})(), args.max_force)
-    solver = make_solver(h, args.modes, args.rtol)
+    solver = make_solver(h, args.modes, args.rtol, delta=args.delta)
     select = None if args.all else random_pairs(pairs, args.pairs, args.seed)
     keep_z = bool(args.export or args.far_field)
     res = dipole_response(solver, pairs, n, select, keep_z=keep_z, atom_ids=h.atoms["id"])
     summary = {"format": "glassmodes-dipoles", "format_version": 1, "source": str(args.source),
                "units": str(h.meta["units"]), "dimension": h.dimension, "natoms": n, "max_force": fmax,
                "selection": "all pairs" if args.all else f"{res.kappa.size} random pairs, seed {args.seed}",
-               "definition": "kappa_ij = (d.H^+.d)/(d.H^+^2.d), d_ij = (1/sqrt2) dr_ij/dx, H plain Hessian",
+               "definition": "kappa_ij = (d.H^+.d)/(d.H^+^2.d), d_ij = (1/sqrt2) dr_ij/dx, H plain Hessian"
+               + (f" replaced by M(delta) = M'' + (1 - delta) M', delta = {args.delta:g}" if args.delta else ""),
+               "delta": args.delta,
                **res.summary()}
     if args.far_field:
         x = h.positions()

@@ -18,6 +18,7 @@ Examples:
   glassmodes elastic el/H --petsc --np 2 -o el/elastic-petsc.json
   glassmodes elastic el/E el/H -o el/elastic-plugin.json    # el/E: `write_elastic all el/E` in LAMMPS
   glassmodes elastic el/H --modes el/modes.h5 --lines 1 2 4 5 8 -o el/lines.json --plot el/plots
+  glassmodes elastic el/H --delta 0.5 -o el/elastic-delta0.5.json
 
 Output (JSON, written atomically): C, B (Wallace stress-strain tensor), the Born and non-affine
 parts, the stress, the moduli (G_thesis = C_xyxy + sigma_yy, isotropic averages of C and B, bulk
@@ -25,6 +26,9 @@ modulus K, pressure P), the solver's iterations and residuals; with --lines the 
 spectral lines (docs/elasticity.md, Attenuation) reduced by omega0 = c_s/a0; units
 energy/distance^d of the LAMMPS unit style (LJ: epsilon/sigma^d; metal: eV/A^3). Conventions:
 docs/elasticity.md.
+--delta D: the stress-scaled Hessian M(D) = M'' + (1 - D) M' of Kapteijns' thesis (Eqs. 5.3-5.4;
+M'' = sum phi'' dr dr, M' = sum phi' d2r) with the same scaling of phi' in Xi, C^B and the stress
+(CG route, pair potentials).
 Refused: a largest net force above --max-force (not a minimum), a negative eigenvalue (the modes
 route names the mode; CG reports non-positive curvature), a Hessian of a group other than all,
 a mode file of other atoms, a many-body potential (Hessian blocks not of pair form).
@@ -57,6 +61,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lines", type=int, nargs="+", metavar="S", default=None,
                         help="with --modes: transverse spectral lines of the shells |n|^2 = S (e.g. 1 2 4 5 8): "
                              "centre, width Gamma (energy decay rate), line-resolution test, Rayleigh fit")
+    parser.add_argument("--delta", type=float, default=0.0,
+                        help="stress-scaled Hessian M(delta) = M'' + (1 - delta) M' (thesis Eqs. 5.3-5.4): "
+                             "phi' scaled by (1 - delta) in H, Xi, C^B and the stress; CG route on a Hessian "
+                             "or data file of a pair potential (default 0: the plain Hessian)")
     parser.add_argument("--min-modes", type=float, default=10.0,
                         help="a line is resolved when it holds Gamma g(Omega) >= this many modes (default 10)")
 
@@ -79,7 +87,11 @@ def load_terms(args, workdir: Path):
     from glassmodes.io.elastic_file import read_elastic
     from glassmodes.io.hessian import read_hessian
 
+    delta = getattr(args, "delta", 0.0)
     if is_elastic_file(args.source):
+        if delta:
+            raise ElasticError("--delta needs phi' of every pair: give the Hessian (or data file) of a pair "
+                               "potential, not an elastic-terms file")
         terms = read_elastic(args.source)
         group = terms.meta.get("group", "all")
         if group != "all":
@@ -95,7 +107,7 @@ def load_terms(args, workdir: Path):
     if args.hessian:
         raise ValueError(f"a second file ({args.hessian}) goes only with an elastic-terms file as the first")
     h = load_hessian(args.source, workdir)
-    return terms_from_hessian(h), h
+    return terms_from_hessian(h, delta=delta), h
 
 
 def load_hessian(source: str, workdir: Path):
@@ -113,14 +125,17 @@ def load_hessian(source: str, workdir: Path):
     return read_hessian(path)
 
 
-def make_solver(hessian, modes_path: str | None, rtol: float, terms=None, petsc_path: str | None = None, comm=None):
-    """ModeSolver from a mode file of the same atoms, or a CGSolver on the plain Hessian."""
+def make_solver(hessian, modes_path: str | None, rtol: float, terms=None, petsc_path: str | None = None, comm=None,
+                delta: float = 0.0):
+    """ModeSolver from a mode file of the same atoms, or a CGSolver on the plain Hessian (on M(delta) if delta > 0)."""
     import numpy as np
     import scipy.sparse as sp
 
     from glassmodes.elastic import CGSolver, ElasticError, ModeSolver
     from glassmodes.elastic.terms import check_same_system
 
+    if delta and (modes_path or petsc_path is not None):
+        raise ElasticError("--delta works with the CG route only (--modes and --petsc use the plain Hessian)")
     if modes_path:
         from glassmodes.modes import read_modes
 
@@ -143,6 +158,10 @@ def make_solver(hessian, modes_path: str | None, rtol: float, terms=None, petsc_
     if hessian.mass_weighted:
         s = np.sqrt(np.repeat(np.asarray(hessian.atoms["mass"], dtype=float), hessian.dimension))
         H = sp.diags(s) @ H @ sp.diags(s)
+    if delta:
+        from glassmodes.elastic.terms import pairs_from_hessian, stress_scaled_hessian
+
+        H = stress_scaled_hessian(H, pairs_from_hessian(hessian)[0], delta)
     return CGSolver(H, hessian.dimension, rtol=rtol, atom_ids=hessian.atoms["id"])
 
 
@@ -251,13 +270,14 @@ def run(args) -> int:
             raise ValueError("--petsc reads a Hessian file: give H (or E H), not a data file")
     with tempfile.TemporaryDirectory() as tmp:
         terms, h = load_terms(args, Path(tmp))
-    solver = make_solver(h, args.modes, args.rtol, terms, petsc_path=petsc_path, comm=comm)
+    solver = make_solver(h, args.modes, args.rtol, terms, petsc_path=petsc_path, comm=comm, delta=args.delta)
     res = relaxed_elastic(terms, solver, max_force=args.max_force)
     if comm is not None and comm.Get_rank() != 0:
         return 0
     out = res.to_dict()
     out["source"] = str(args.source)
     out["modes"] = args.modes
+    out["delta"] = args.delta
     att = None
     if args.lines:
         if not args.modes:
@@ -270,7 +290,8 @@ def run(args) -> int:
         Path(t).write_text(json.dumps(out, indent=1))
     mo = res.moduli
     s = res.solve.summary()
-    print(f"{args.source}: N = {res.meta['natoms']}, {res.dim}D; G_thesis (C_xyxy + sigma_yy) = {mo['G_thesis']:.6g}, "
+    print(f"{args.source}: N = {res.meta['natoms']}, {res.dim}D" + (f", M(delta = {args.delta:g})" if args.delta else "")
+          + f"; G_thesis (C_xyxy + sigma_yy) = {mo['G_thesis']:.6g}, "
           f"G_iso(C) = {mo['G_iso_C']:.6g}, G_iso(B) = {mo['G_iso_B']:.6g}, K = {mo['K']:.6g}, P = {mo['P']:.6g} "
           f"[{res.units} units]; " + (f"{s['method']}: {s['iterations_max']} iterations, residual {s['residual_max']:.2e}"
                                       if s["method"] != "modes" else f"modes: {s['nmodes']} modes")

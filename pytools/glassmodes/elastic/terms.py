@@ -334,7 +334,80 @@ def terms_from_pairs(pairs: PairTable, natoms: int, volume: float) -> tuple:
     return stress, born, xi.reshape(natoms * d, len(vp))
 
 
-def terms_from_hessian(hessian, pair_form_tol: float = 1e-6, require_group_all: bool = True) -> ElasticTerms:
+def check_delta(delta: float) -> float:
+    """The stress-scaling parameter delta of M(delta) as a float in [0, 1], else an ElasticError."""
+    try:
+        value = float(delta)
+    except (TypeError, ValueError):
+        raise ElasticError(f"delta {delta!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise ElasticError(f"delta {value}: the stress-scaled Hessian M(delta) is defined for 0 <= delta <= 1")
+    return value
+
+
+def scale_force_term(pairs: PairTable, delta: float) -> PairTable:
+    """The pair table with phi' replaced by (1 - delta) phi' (the stress-scaled system of M(delta)).
+
+    Every second-derivative quantity built from the returned table (:func:`terms_from_pairs`:
+    C^B and Xi; :func:`force_term_matrix`) is the one of the quadratic form
+    ``sum_pairs phi'' dr dr + (1 - delta) phi' d^2r`` in the positions and the strain (Kapteijns,
+    PhD thesis, Eqs. 5.3-5.4); its stress is (1 - delta) sigma, which is the term that enters the
+    simple-shear modulus ``G_thesis = C_xyxy + sigma_yy`` through ``d^2 eta_yy / d gamma^2``.
+    """
+    delta = check_delta(delta)
+    return PairTable(pairs.i, pairs.j, pairs.r, (1.0 - delta) * pairs.dphi, pairs.ddphi)
+
+
+def force_term_matrix(pairs: PairTable, natoms: int) -> sp.csr_matrix:
+    """The internal-force part M' = sum_pairs phi' d^2 r_ij / dx dx of the Hessian, shape=(d*N, d*N).
+
+    ``d^2 r / dx_i dx_i = d^2 r / dx_j dx_j = (I - n n)/r`` and ``d^2 r / dx_i dx_j = -(I - n n)/r``
+    (Kapteijns, PhD thesis, Eq. 5.4; energy/distance^2, rows in the Hessian's order). The rest of
+    the Hessian, ``M'' = H - M'``, is the stiffness part ``sum phi'' (dr/dx)(dr/dx)``.
+    """
+    d = pairs.r.shape[1]
+    dist = pairs.distance
+    n = pairs.r / dist[:, None]
+    blk = (pairs.dphi / dist)[:, None, None] * (np.eye(d)[None] - n[:, :, None] * n[:, None, :])   # (m, d, d)
+    a, b = np.meshgrid(np.arange(d), np.arange(d), indexing="ij")
+    rows, cols, vals = [], [], []
+    for p, q, sign in ((pairs.i, pairs.i, 1.0), (pairs.j, pairs.j, 1.0), (pairs.i, pairs.j, -1.0),
+                       (pairs.j, pairs.i, -1.0)):
+        rows.append((d * p[:, None, None] + a[None]).ravel())
+        cols.append((d * q[:, None, None] + b[None]).ravel())
+        vals.append(sign * blk.ravel())
+    m = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(d * natoms, d * natoms))
+    return m.tocsr()
+
+
+def stress_scaled_hessian(matrix, pairs: PairTable, delta: float) -> sp.csr_matrix:
+    """M(delta) = M'' + (1 - delta) M' = H - delta M' (Kapteijns, PhD thesis, Eqs. 5.3-5.4).
+
+    Parameters
+    ----------
+    matrix : sparse matrix, shape=(d*N, d*N)
+        The plain Hessian H = M'' + M' (energy/distance^2) of the configuration of ``pairs``.
+    pairs : PairTable
+        Its pairs with phi' (:func:`pairs_from_hessian`).
+    delta : float
+        0 gives H; 1 drops the internal-force term (only ``sum phi'' dr dr`` is left).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Same shape and units as H.
+    """
+    delta = check_delta(delta)
+    H = sp.csr_matrix(matrix)
+    n = H.shape[0] // pairs.r.shape[1]
+    if delta == 0.0:
+        return H
+    return (H - delta * force_term_matrix(pairs, n)).tocsr()
+
+
+def terms_from_hessian(hessian, pair_form_tol: float = 1e-6, require_group_all: bool = True,
+                       delta: float = 0.0) -> ElasticTerms:
     """The elastic terms of a pair-potential glass from its Hessian file alone (design note B3).
 
     Parameters
@@ -343,12 +416,17 @@ def terms_from_hessian(hessian, pair_form_tol: float = 1e-6, require_group_all: 
         ``write_hessian`` output of the whole system (group ``all``), plain or mass-weighted.
     pair_form_tol : float
         See :func:`pairs_from_hessian`.
+    delta : float
+        Stress scaling (default 0, the plain terms): the terms of the system whose Hessian is
+        M(delta) = M'' + (1 - delta) M' (:func:`scale_force_term`; pair with
+        :func:`stress_scaled_hessian` for the solves). The stress reported is (1 - delta) sigma.
 
     Returns
     -------
     ElasticTerms
         ``method = "hessian-blocks"``; ``meta`` has ``max_force`` (the largest net force rebuilt from
-        phi', a check that the configuration is a minimum), ``pair_form_residual`` and ``npairs``.
+        phi', a check that the configuration is a minimum, with the unscaled phi'),
+        ``pair_form_residual``, ``npairs`` and ``delta``.
     """
     from glassmodes.io.hessian import Hessian, read_hessian
 
@@ -362,14 +440,18 @@ def terms_from_hessian(hessian, pair_form_tol: float = 1e-6, require_group_all: 
     pairs, residual = pairs_from_hessian(hessian, pair_form_tol)
     volume = box_volume(meta["box"], d)
     n = hessian.natoms
-    stress, born, xi = terms_from_pairs(pairs, n, volume)
+    delta = check_delta(delta)
+    stress, born, xi = terms_from_pairs(scale_force_term(pairs, delta), n, volume)
     fmax = float(np.max(np.linalg.norm(pair_forces(pairs, n), axis=1))) if n else 0.0
     info = {
         "source": "Hessian off-diagonal blocks (phi'' = -n.K.n, phi'/r = -(tr K - n.K.n)/(d-1))",
         "max_force": fmax, "pair_form_residual": residual, "npairs": int(pairs.i.size),
         "hessian_method": meta.get("method"), "pair_style": meta.get("pair_style"),
-        "hessian_max_residual_force": meta.get("max_residual_force"),
+        "hessian_max_residual_force": meta.get("max_residual_force"), "delta": delta,
     }
+    if delta:
+        info["delta_note"] = ("terms of M(delta) = M'' + (1 - delta) M': phi' scaled by (1 - delta) in the stress, "
+                              "C^B and Xi (Kapteijns, PhD thesis, Eqs. 5.3-5.4)")
     return ElasticTerms(stress=stress, born=born, xi=xi, volume=volume, dim=d,
                         atom_ids=np.asarray(hessian.atoms["id"], dtype=np.int64).copy(),
                         box=json.loads(json.dumps(meta["box"])), units=str(meta["units"]),
