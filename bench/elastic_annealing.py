@@ -116,9 +116,9 @@ def plot(out: dict, path: Path) -> None:
     ax = axes[1]
     for l in labels:
         rows = out["ensembles"][l]["samples"]
-        ax.plot([r["G_ss"] for r in rows], [r["kappa_mean"] for r in rows], ".", label=l)
-    ax.set_xlabel("G_ss per sample")
-    ax.set_ylabel("mean kappa_ij per sample")
+        ax.plot([r["G_ss"] for r in rows], [r["kappa_mean"] for r in rows], ".", label=f"{l} ({len(rows)} samples)")
+    ax.set_xlabel("G_ss per sample [energy/distance^d]")
+    ax.set_ylabel("mean kappa_ij per sample [energy/distance^2]")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
