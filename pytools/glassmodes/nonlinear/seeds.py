@@ -1,4 +1,5 @@
-"""Seeds of the nonlinear-mode search: harmonic modes of a mode file and displacement fields.
+"""Seeds of the nonlinear-mode search: harmonic modes of a mode file, displacement fields and the
+non-affine responses to shear (:func:`shear_seeds`).
 
 A seed is a mass-weighted field ``w = sqrt(m_i) u_i`` of shape (d*N,), the convention of the mode
 files' eigenvectors. Fields are read from
