@@ -125,9 +125,12 @@ def analyze(by_n: dict, a) -> dict:
         tt4 = g["tau4"][conv] ** 2
         kc4 = (g["kappa4"] * g["chi4"])[conv]
         params = {r.get("parameters", {}).get("t_equil", "100") for r in by_n[n]}
+        e_is = np.array([r["E_per_particle"] for r in by_n[n]])
         res["sizes"][str(n)] = {
             "glasses": int(len(g["kappa4"])), "converged": int(conv.sum()),
             "L": float(np.sqrt(n / RHO)), "omega_ph": wph, "t_equil": sorted(params),
+            "E_IS_per_particle_mean_sem": [float(np.mean(e_is)), float(np.std(e_is, ddof=1) / np.sqrt(e_is.size))]
+            if e_is.size > 1 else [float(e_is.mean()), float("nan")],
             "omega_psi_median": float(np.median(np.sqrt(g["kappa_psi"]))),
             "fraction_psi_below_omega_ph": float(np.mean(np.sqrt(g["kappa_psi"]) < wph)),
             "fits": fits,

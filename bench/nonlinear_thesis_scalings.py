@@ -18,10 +18,18 @@ instantaneous quench from the liquid at T = 2.0 (the thesis' ch. 3 protocol for 
 for 2D the thesis refers to the slower ch. 2 protocol, cooling at rate 1e-3 from T = 1.0, which costs
 about 10x more MD per sample and did not fit the time available here).
 
-Two steps, both resumable:
+The liquid is equilibrated at T = 2.0 for t_equil time units before the quench: the deck's 100 for
+N = 400, 25 for N = 1600 (to fit the time available; ``teq-check`` measures whether that matters: the
+mean-squared displacement of the liquid, and E_IS/N of N = 400 glasses at t_equil = 25 and 100).
+
+Steps (``run`` is resumable):
 
   python bench/nonlinear_thesis_scalings.py run --n 400 --samples 300 --work /tmp/nls \\
       --out bench/results/nonlinear_thesis_scalings_N400.jsonl
+  python bench/nonlinear_thesis_scalings.py run --n 1600 --samples 400 --t-equil 25 --until 17:58 \\
+      --out bench/results/nonlinear_thesis_scalings_N1600.jsonl
+  python bench/nonlinear_thesis_scalings.py teq-check --n 1600 --samples 40 --t-equil 25 100 \\
+      --out bench/results/nonlinear_thesis_teq_check.json
   python bench/nonlinear_thesis_scalings.py analyze bench/results/nonlinear_thesis_scalings_N400.jsonl \\
       bench/results/nonlinear_thesis_scalings_N1600.jsonl --json bench/results/nonlinear_thesis_scalings.json \\
       --plots bench/results/nonlinear_thesis_scalings_plots
@@ -145,6 +153,43 @@ def run(a) -> None:
               f"[{len(done)} done, {time.perf_counter() - t0:.0f} s]", flush=True)
 
 
+# ------------------------------------------------------------------------------- equilibration check
+
+def teq_check(a) -> None:
+    """Is t_equil = 25 at T = 2.0 enough? MSD of the liquid, and E_IS/N of glasses at two t_equil."""
+    from glassmodes.lammps_session import open_lammps
+    from glassmodes.prepare import get_model, prepare
+
+    deck = get_model(MODEL).deck_path().read_text().splitlines()
+    liquid = deck[:next(k for k, ln in enumerate(deck) if ln.startswith("# ---- constant-rate cooling"))]
+    lmp = open_lammps()
+    msd = []
+    try:
+        for k, v in {"N": str(a.n), "seed": "3", "dim": "2", "density": "0.86", "T_liquid": "2.0",
+                     "t_equil": "5"}.items():
+            lmp.command(f"variable {k} index {v}")
+        lmp.commands_string("\n".join(liquid))
+        lmp.command("compute gm_msd all msd com yes")
+        lmp.command("variable gm_msd equal c_gm_msd[4]")
+        for _ in range(10):
+            lmp.command("run 1000")
+            msd.append([float(lmp.get_thermo("step")) * 0.005 - 5.0, float(lmp.extract_variable("gm_msd"))])
+    finally:
+        lmp.close()
+    out = {"msd_liquid_T2": {"N": a.n, "columns": ["time after the first 5 time units", "MSD (sigma^2)"],
+                             "values": msd}}
+    work = Path(a.work) / "teq"
+    for te in a.t_equil:
+        metas = prepare(MODEL, n=a.n_glass, seed=1001, samples=a.samples, out_dir=work / f"t{te:g}",
+                        overrides={**OVERRIDES, "t_equil": f"{te:g}"})
+        e = np.array([m["energy_per_particle"] for m in metas])
+        out[f"E_IS_t_equil_{te:g}"] = {"N": a.n_glass, "mean": float(e.mean()),
+                                       "sem": float(e.std(ddof=1) / np.sqrt(e.size)), "glasses": int(e.size)}
+    print(json.dumps(out, indent=1))
+    if a.out:
+        Path(a.out).write_text(json.dumps(out, indent=1) + "\n")
+
+
 # ------------------------------------------------------------------------------------------ analyze
 
 def load(paths) -> dict[int, list[dict]]:
@@ -169,6 +214,13 @@ def main(argv=None):
     r.add_argument("--until", help="HH:MM UTC: start no glass after this time")
     r.add_argument("--t-equil", type=float, help="liquid equilibration time at T = 2.0 (default: the deck's 100)")
     r.add_argument("--keep", action="store_true", help="keep the data files of the glasses")
+    t = sub.add_parser("teq-check", help="MSD of the T = 2.0 liquid; E_IS/N of glasses at several t_equil")
+    t.add_argument("--n", type=int, default=1600, help="liquid size of the MSD run")
+    t.add_argument("--n-glass", type=int, default=400)
+    t.add_argument("--samples", type=int, default=40)
+    t.add_argument("--t-equil", type=float, nargs="+", default=[25.0, 100.0])
+    t.add_argument("--work", default="/tmp/nls")
+    t.add_argument("--out")
     an = sub.add_parser("analyze", help="fits, bootstrap errors, figures")
     an.add_argument("jsonl", nargs="+")
     an.add_argument("--json", help="summary JSON to write")
@@ -177,6 +229,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.cmd == "run":
         run(a)
+    elif a.cmd == "teq-check":
+        teq_check(a)
     else:
         from nonlinear_thesis_analysis import analyze
         analyze(load(a.jsonl), a)
