@@ -117,7 +117,6 @@ def analyze(by_n: dict, a) -> dict:
                 "fit_glasses": int(sel.sum()), "omega4_max": float(frac * wph),
                 "energetic": power_fit(g["omega4"][sel], g["yE"][sel], a.boot, rng, fixed=2.0),
                 "structural": power_fit(g["omega4"][sel], g["yS"][sel], a.boot, rng, fixed=4.0)}
-        fit_phm = conv & (g["omega_phm"] < FIT_FRACTION * wph)
         k3, k4 = g["kappa3"][conv], g["kappa4"][conv]
         rel = k3 / k4 - 1
         tt = g["tau3"][conv] ** 2
@@ -154,9 +153,11 @@ def analyze(by_n: dict, a) -> dict:
                 "ratio_quartiles": [float(np.percentile(tt4 / kc4, 25)), float(np.percentile(tt4 / kc4, 75))],
             },
             "phm_vs_psi": {
-                "fit_glasses": int(fit_phm.sum()),
-                "structural": power_fit(g["omega_phm"][fit_phm], g["yS_phm"][fit_phm], a.boot, rng),
-                "energetic": power_fit(g["omega_phm"][fit_phm], g["yE_phm"][fit_phm], a.boot, rng),
+                "fits": {f"{frac:g}": {
+                    "fit_glasses": int(sel.sum()),
+                    "structural": power_fit(g["omega_phm"][sel], g["yS_phm"][sel], a.boot, rng),
+                    "energetic": power_fit(g["omega_phm"][sel], g["yE_phm"][sel], a.boot, rng)}
+                    for frac in FIT_FRACTIONS for sel in [conv & (g["omega_phm"] < frac * wph)]},
                 "median_1_minus_overlap_lowest_quartile": _quartile_median(g["omega_phm"][conv], g["yS_phm"][conv], 0),
                 "median_1_minus_overlap_highest_quartile": _quartile_median(g["omega_phm"][conv], g["yS_phm"][conv], 3),
             },
@@ -214,7 +215,7 @@ def _quartile_median(x, y, q: int) -> float:
     return float(np.median(y[sel]))
 
 
-def running_median(x, y, per_bin: int = 15):
+def running_median(x, y, per_bin: int = 10):
     order = np.argsort(x)
     x, y = x[order], y[order]
     k = max(1, x.size // per_bin)
@@ -249,19 +250,21 @@ def plots(data: dict, res: dict, folder: Path) -> None:
             ax.scatter(g["omega4"][ok], g[key][ok], s=6, color=c, alpha=0.35)
             xm, ym = running_median(g["omega4"][ok], g[key][ok])
             ax.plot(xm, ym, "-", color=c, lw=1.5, label=f"N = {n} running median")
-            fr = res["sizes"][str(n)]["fits"][f"{FIT_FRACTION:g}"][fitkey]
             wph = omega_ph(n)
-            ax.axvline(FIT_FRACTION * wph, color=c, ls=":", lw=1)
-            if np.isfinite(fr.get("slope", np.nan)):
-                xx = np.linspace(*fr["x_range"], 20)
-                ax.plot(xx, np.exp(fr["intercept"]) * xx ** fr["slope"], "--", color=c, lw=1.2,
-                        label=f"N = {n} fit: slope {fr['slope']:.2f} ({fr['glasses']} glasses)")
+            for frac, ls in zip(FIT_FRACTIONS, ("--", "-.")):
+                fr = res["sizes"][str(n)]["fits"][f"{frac:g}"][fitkey]
+                ax.axvline(frac * wph, color=c, ls=":", lw=1, alpha=1.0 if frac == FIT_FRACTION else 0.5)
+                if np.isfinite(fr.get("slope", np.nan)):
+                    xx = np.linspace(*fr["x_range"], 20)
+                    ax.plot(xx, np.exp(fr["intercept"]) * xx ** fr["slope"], ls, color=c, lw=1.2,
+                            label=f"N = {n}, omega4 < {frac:g} omega_ph: slope {fr['slope']:.2f} "
+                                  f"({fr['glasses']} glasses)")
         xg = np.array([0.35, 0.8])
         ymid = np.nanmedian(np.concatenate([g[key][g[key] > 0] for g in data.values()]))
         ax.plot(xg, ymid * (xg / 0.55) ** power, "k-", lw=0.8, label=f"slope {power} (thesis)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(r"$\omega_4$ (LJ units); dotted: fit limit 0.6 $\omega_{ph}(L)$")
+        ax.set_xlabel(r"$\omega_4$ (LJ units); dotted: fit limits 0.6 and 1.0 $\omega_{ph}(L)$")
         ax.set_ylabel(label)
         ax.legend(fontsize=7, frameon=False)
     fig.suptitle("2D IPL, quench from T = 2.0: harmonic mode psi vs quartic mode pi4")
