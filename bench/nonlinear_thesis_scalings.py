@@ -97,7 +97,8 @@ def one_glass(n: int, seed: int, work: Path, t_equil: float | None = None) -> di
     p = find_mode(op, kind="phm", seed=psi, seed_label="psi")
     c3 = time.process_time()
     return {
-        "N": n, "seed": seed, "model": MODEL, "parameters": meta["parameters"], "E_per_particle": meta["energy_per_particle"],
+        "N": n, "seed": seed, "model": MODEL, "parameters": meta["parameters"],
+        "E_per_particle": meta["energy_per_particle"],
         "largest_force": meta["largest_force"], "box": meta["box"],
         "kappa_harmonic": kappas[:6], "kappa_psi": kappas[0], "Ne_psi": float(n * _pr(psi, d)),
         "kappa4": q.kappa, "chi4": q.chi, "tau4": q.tau, "Ne4": q.participation_number,

@@ -10,8 +10,9 @@ structure, written with `write_fc3 all FILE method analytic order 4` (order 4 is
 modes; cubic and PHM modes need order 3). --field: r_AB to a second structure (LAMMPS data or XYZ
 file of the same atoms) or a displacement (.npy, shape (N, d)). --shear: the non-affine responses
 u = -H^+ Xi to simple and/or pure shear in the xy (2D; and xz, yz in 3D) planes (thesis appendix 3.B;
-the thesis seeds cubic modes with them: use --kind cubic). The output is a mode file whose modes are the nonlinear modes (export-mode, render and analyze read it as any mode file), with the per-mode data under
-/nonlinear/{quartic,cubic,phm}. Definitions and convergence criteria: docs/nonlinear.md.
+the thesis seeds cubic modes with them: use --kind cubic). The output is a mode file whose modes are
+the nonlinear modes (export-mode, render and analyze read it as any mode file), with the per-mode data
+under /nonlinear/{quartic,cubic,phm}. Definitions and convergence criteria: docs/nonlinear.md.
 """
 
 from __future__ import annotations
