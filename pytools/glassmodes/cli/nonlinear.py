@@ -4,12 +4,15 @@ Examples:
   glassmodes nonlinear modes.h5 glass.fc4 --kind quartic,cubic,phm --seeds lowest:10 -o nl.h5
   glassmodes nonlinear modes.h5 glass.fc4 --kind cubic --seeds none --field B.data -o nl.h5
   glassmodes nonlinear modes.h5 glass.fc4 --kind quartic,cubic --seeds lowest:20 --np 2 -o nl.h5 --plot nl.png
+  glassmodes nonlinear modes.h5 glass.fc4 --kind cubic --seeds lowest:1 --shear all -o nl.h5
 MODES: a mode file with the seed eigenvectors stored (glassmodes modes); FC: the pair table of the same
 structure, written with `write_fc3 all FILE method analytic order 4` (order 4 is needed for quartic
 modes; cubic and PHM modes need order 3). --field: r_AB to a second structure (LAMMPS data or XYZ
-file of the same atoms) or a displacement (.npy, shape (N, d)). The output is a mode file whose
-modes are the nonlinear modes (export-mode, render and analyze read it as any mode file), with the per-mode data under
-/nonlinear/{quartic,cubic,phm}. Definitions and convergence criteria: docs/nonlinear.md.
+file of the same atoms) or a displacement (.npy, shape (N, d)). --shear: the non-affine responses
+u = -H^+ Xi to simple and/or pure shear in the xy (2D; and xz, yz in 3D) planes (thesis appendix 3.B;
+the thesis seeds cubic modes with them: use --kind cubic). The output is a mode file whose modes are
+the nonlinear modes (export-mode, render and analyze read it as any mode file), with the per-mode data
+under /nonlinear/{quartic,cubic,phm}. Definitions and convergence criteria: docs/nonlinear.md.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--field", action="append", default=[], metavar="FILE",
                         help="a seed field: second structure (LAMMPS data / XYZ: r_AB) or displacement (.npy); "
                              "repeatable")
+    parser.add_argument("--shear", choices=("simple", "pure", "all"),
+                        help="also seed with the non-affine responses u = -H^+ Xi to simple shear (xy; xz, yz in 3D), "
+                             "pure shear (xx-yy; xx-zz, yy-zz) or both (all)")
     parser.add_argument("--method", choices=("lbfgs+map", "map", "lbfgs"), default="lbfgs+map",
                         help="Riemannian L-BFGS then the fixed-point map (default), the map alone, or L-BFGS alone")
     parser.add_argument("--tol", type=float, default=1e-8,
@@ -82,7 +88,7 @@ def run(args) -> int:
     from glassmodes.nonlinear import KINDS, ForceConstantOperator
     from glassmodes.nonlinear.nlfile import write_nonlinear_modes
     from glassmodes.nonlinear.search import find_modes, harmonic_overlaps
-    from glassmodes.nonlinear.seeds import field_seed, harmonic_seeds, parse_lowest
+    from glassmodes.nonlinear.seeds import field_seed, harmonic_seeds, parse_lowest, shear_seeds
 
     comm = world_comm()
     root = comm is None or comm.Get_rank() == 0
@@ -111,8 +117,10 @@ def run(args) -> int:
                 psi_omega[label] = float(mf.frequencies[j])
         for k, path in enumerate(args.field):
             seeds.append((f"field{k}:{path}", field_seed(path, mf)))
+        if args.shear:
+            seeds.extend(shear_seeds(fc, args.shear, hessian=op.matrix()))
         if not seeds:
-            raise ValueError("no seed: give --seeds lowest:K or --field FILE")
+            raise ValueError("no seed: give --seeds lowest:K, --field FILE or --shear all")
         if say:
             say(f"{len(seeds)} seed(s), kinds {', '.join(kinds)}, {op.natoms} atoms, tol {args.tol:g}"
                 + (f", {comm.Get_size()} ranks" if comm is not None else ""))
@@ -129,7 +137,7 @@ def run(args) -> int:
             write_nonlinear_modes(args.output, res.modes, mf, tol=args.tol, dedupe=args.dedupe,
                                   fc_path=args.fc, fc_meta=fc.meta, harmonic_overlap=overl,
                                   options={"kinds": kinds, "seeds": args.seeds, "fields": args.field,
-                                           "method": args.method})
+                                           "shear": args.shear or "", "method": args.method})
             if args.plot:
                 from glassmodes.nonlinear.plots import plot_frequencies
                 plot_frequencies(res, psi_omega, args.plot, omega_unit=mf.omega_unit)

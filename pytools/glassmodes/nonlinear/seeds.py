@@ -1,4 +1,5 @@
-"""Seeds of the nonlinear-mode search: harmonic modes of a mode file and displacement fields.
+"""Seeds of the nonlinear-mode search: harmonic modes of a mode file, displacement fields and the
+non-affine responses to shear (:func:`shear_seeds`).
 
 A seed is a mass-weighted field ``w = sqrt(m_i) u_i`` of shape (d*N,), the convention of the mode
 files' eigenvectors. Fields are read from
@@ -16,6 +17,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 
 class SeedError(ValueError):
@@ -167,3 +169,119 @@ def field_seed(path: str | os.PathLike, mode_file) -> np.ndarray:
     if not np.all(np.isfinite(u)):
         raise SeedError(f"{path}: non-finite field")
     return (u * np.sqrt(m)[:, None]).ravel()
+
+
+# ---- non-affine shear responses -----------------------------------------------------------------
+
+SHEAR_KINDS = ("simple", "pure", "all")
+
+
+def shear_strains(dim: int, which: str = "all") -> list[tuple[str, dict]]:
+    """The shear strains whose non-affine responses seed the search (Kapteijns thesis, appendix 3.B).
+
+    Simple shear in the plane ab, x_a -> x_a + gamma x_b (eta_ab = eta_ba = gamma/2; label ``ab``), and
+    pure shear, x_a -> (1 + e) x_a, x_b -> (1 - e) x_b (eta_aa = e, eta_bb = -e; label ``aa-bb``), per
+    unit gamma or e. Planes xy (2D); xy, xz, yz (3D): d(d-1)/2 of each. The coefficients returned
+    multiply the columns of Xi = d^2U/dx d eta_I (tensor derivatives, the Voigt order of
+    :mod:`glassmodes.elastic.terms`), so that Xi . coefficients = d^2U/dx d(gamma or e).
+
+    Parameters
+    ----------
+    dim : int
+        2 or 3.
+    which : "simple", "pure" or "all"
+
+    Returns
+    -------
+    list of (label, {Voigt label: coefficient})
+    """
+    if which not in SHEAR_KINDS:
+        raise SeedError(f"shear seeds {which!r}: expected one of {', '.join(SHEAR_KINDS)}")
+    axes = "xyz"[:dim]
+    planes = [(a, b) for k, a in enumerate(axes) for b in axes[k + 1:]]
+    out = []
+    if which in ("simple", "all"):
+        out += [(f"{a}{b}", {f"{a}{b}": 1.0}) for a, b in planes]
+    if which in ("pure", "all"):
+        out += [(f"{a}{a}-{b}{b}", {f"{a}{a}": 1.0, f"{b}{b}": -1.0}) for a, b in planes]
+    return out
+
+
+def shear_seeds(fc, which: str = "all", hessian=None, rtol: float = 1e-10) -> list[tuple[str, np.ndarray]]:
+    """Mass-weighted non-affine displacement fields of the shear strains of :func:`shear_strains`.
+
+    The non-affine response of a minimized glass to a strain eta is u = -H^+ Xi : eta (per unit
+    strain; Lutsko, J. Appl. Phys. 65, 2991 (1989); Kapteijns thesis, Eq. 5.6 and appendix 3.B, where
+    these fields seed the cubic-mode search; checked against LAMMPS' relaxed response to an imposed
+    strain in tests/test_nonlinear_seeds.py). Xi = d^2U/dx d eta comes from the pair table with
+    :func:`glassmodes.elastic.terms.terms_from_pairs`, and H^+ b from the block-Jacobi CG of
+    :class:`glassmodes.elastic.CGSolver` on the translation-free subspace.
+
+    Parameters
+    ----------
+    fc : glassmodes.fc3.ForceConstants
+        Pair-derivative table of the whole system (``write_fc3 all ...``; plain values). Under MPI
+        (``fc.comm``) each rank's slice of pairs contributes to Xi, which is summed over the ranks.
+    which : "simple", "pure" or "all"
+    hessian : scipy.sparse matrix, shape=(d*N, d*N), optional
+        The mass-weighted dynamical matrix M of the same structure (default: rebuilt from ``fc``).
+    rtol : float
+        Relative residual of the linear solves.
+
+    Returns
+    -------
+    list of (label, ndarray shape=(d*N,))
+        ``shear:<label>``, the field sqrt(m_i) u_i (distance sqrt(mass) per unit strain), translations
+        removed.
+
+    Raises
+    ------
+    SeedError
+        A table of a group with atoms outside it, mass-weighted stored values, or a rattler (an
+        atom without interactions: H^+ is undefined).
+    """
+    from glassmodes.elastic import CGSolver, ElasticError
+    from glassmodes.elastic.terms import PairTable, box_volume, terms_from_pairs, voigt_labels
+    from glassmodes.modes.core import translation_basis
+
+    if fc.storage != "pair-derivatives":
+        raise SeedError("shear seeds need the analytic pair table (write_fc3 all FILE method analytic order 4)")
+    if bool(fc.meta.get("values_mass_weighted")):
+        raise SeedError("shear seeds need a pair table with plain (not mass-weighted) pair derivatives")
+    d, n = fc.dimension, fc.natoms
+    strains = shear_strains(d, which)
+    rec = fc.records
+    j = np.asarray(rec["j"], dtype=np.int64)
+    outside = int(np.count_nonzero(j < 0))
+    if fc.comm is not None:
+        outside = fc.comm.allreduce(outside)
+    if outside:
+        raise SeedError(f"shear seeds need the table of the whole system (write_fc3 all ...); {outside} pair(s) "
+                        "reach atoms outside the group")
+    pairs = PairTable(np.asarray(rec["i"], dtype=np.int64), j, np.asarray(rec["r"], float)[:, :d],
+                      np.asarray(rec["dphi"], float)[:, 0], np.asarray(rec["dphi"], float)[:, 1])
+    _stress, _born, xi = terms_from_pairs(pairs, n, box_volume(fc.meta["box"], d))
+    if fc.comm is not None:
+        xi = fc.comm.allreduce(xi)
+    labels = list(voigt_labels(d))
+    rhs = np.zeros((d * n, len(strains)))
+    for k, (_label, coeffs) in enumerate(strains):
+        for name, c in coeffs.items():
+            rhs[:, k] -= c * xi[:, labels.index(name)]
+    m = np.repeat(np.asarray(fc.atoms["mass"], dtype=float), d)
+    M = sp.csr_matrix(hessian) if hessian is not None else fc.hessian()
+    H = sp.diags(np.sqrt(m)) @ M @ sp.diags(np.sqrt(m))          # plain Hessian
+    try:
+        u, _info = CGSolver(H, d, rtol=rtol, atom_ids=np.asarray(fc.atoms["id"])).solve(rhs)
+    except ElasticError as exc:
+        raise SeedError(f"shear seeds: {exc}") from None
+    T = translation_basis(m, d)
+    out = []
+    for k, (label, _coeffs) in enumerate(strains):
+        w = np.sqrt(m) * u[:, k]
+        w -= T @ (T.T @ w)
+        if not np.linalg.norm(w) > 0:
+            raise SeedError(f"shear seed {label}: the non-affine response is zero (an affine structure, e.g. a "
+                            "perfect Bravais crystal)")
+        out.append((f"shear:{label}", w))
+    return out
