@@ -283,6 +283,43 @@ def _translations(dist: _Dist):
     return vecs
 
 
+def _rigid_body_modes(dist: _Dist, T):
+    """GAMG's near null space for elasticity: the mass-weighted translations ``T`` and the
+    mass-weighted infinitesimal rotations ``sqrt(m_i) (e_a x (x_i - c))`` about the box centre
+    (one in 2D, three in 3D), orthonormalized. In a periodic box the rotations are not null
+    vectors of D (they jump across the boundary), but aggregation-based multigrid uses the near
+    null space per aggregate, where a rotation is a near-null vector of the local elasticity."""
+    d = dist.d
+    a0, a1 = dist.rstart // d, dist.rend // d
+    x = np.asarray(dist.atoms["x"], dtype=float)[:, :d]
+    c = 0.5 * (x.min(axis=0) + x.max(axis=0))
+    xl = x[a0:a1] - c
+    sm = np.sqrt(np.asarray(dist.atoms["mass"], dtype=float)[a0:a1])
+    cols = [t.getArray(readonly=True).copy() for t in T]
+    axes = [2] if d == 2 else [0, 1, 2]
+    for a in axes:
+        u = np.zeros((a1 - a0, d))
+        if d == 2:
+            u[:, 0], u[:, 1] = -xl[:, 1], xl[:, 0]
+        else:
+            e = np.zeros(3)
+            e[a] = 1.0
+            u = np.cross(e, xl)
+        cols.append((sm[:, None] * u).ravel())
+    X = np.column_stack(cols)
+    for _ in range(2):      # Gram-Schmidt over the ranks, twice
+        for j in range(X.shape[1]):
+            for i in range(j):
+                X[:, j] -= dist.mpi.allreduce(float(X[:, i] @ X[:, j])) * X[:, i]
+            X[:, j] /= np.sqrt(dist.mpi.allreduce(float(X[:, j] @ X[:, j])))
+    out = []
+    for j in range(X.shape[1]):
+        v = dist.vec()
+        v.setArray(X[:, j])
+        out.append(v)
+    return out
+
+
 def _translation_check(dist: _Dist, T, scale, zero_tol) -> ZeroModes:
     y = dist.vec()
     G = np.zeros((len(T), len(T)))
@@ -311,7 +348,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                 ksp_rtol: float | None = None, shift: float | None = None, chunk: int = 100,
                 ncv: int | None = None, mpd: int | None = None, max_it: int | None = None,
                 block_size: int | None = None, options=None, zero_tol: float = DEFAULT_ZERO_TOL, symmetry_tol: float = DEFAULT_SYMMETRY_TOL,
-                progress=None, start: str | None = None, max_degree: int = 300) -> Modes | None:
+                progress=None, start: str | None = None, max_degree: int = 300, conv: str = "relative",
+                near_null: str = "translations") -> Modes | None:
     """Lowest ``k`` modes and/or all modes below ``w_max`` with SLEPc (see module docs).
 
     Parameters
@@ -344,6 +382,14 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         ``"random"``).
     max_degree : int
         ``chebyshev``: largest filter degree per outer step.
+    conv : "relative" or "norm"
+        Convergence test of the main solve: ``|D x - lambda x| <= tol |lambda|`` (SLEPc's
+        ``EPS_CONV_REL``, the default) or ``<= tol (|D|_inf + |lambda|)`` (``EPS_CONV_NORM``;
+        chebyshev: ``<= tol |D|_inf``), the residual every backend reports, without solving the
+        lowest modes to a residual ``|D|_inf / lambda`` times smaller (module docs).
+    near_null : "translations" or "rigid"
+        GAMG's near null space: the translations, or the translations and the rotations about
+        the box centre (:func:`_rigid_body_modes`).
 
     Returns
     -------
@@ -365,6 +411,10 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         raise ModeError(f"max_degree must be at least 2, got {max_degree}")
     if block_size is not None and block_size < 1:
         raise ModeError(f"block_size must be positive, got {block_size}")
+    if conv not in CONVS:
+        raise ModeError(f"slepc: unknown convergence test {conv!r} ({', '.join(CONVS)})")
+    if near_null not in NEAR_NULLS:
+        raise ModeError(f"slepc: unknown near null space {near_null!r} ({', '.join(NEAR_NULLS)})")
     if inner not in INNERS:
         raise ModeError(f"slepc: unknown inner preconditioner {inner!r} ({', '.join(INNERS)})")
     pcomm = PETSc.COMM_SELF if comm is None else (comm if isinstance(comm, PETSc.Comm) else PETSc.Comm(comm))
@@ -388,7 +438,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     say(f"slepc: {dist.n} dof on {pcomm.getSize()} rank(s), scale {scale:.4e}, "
         f"translations {'deflated' if nT else 'not zero modes'} (residual {zm.translation_residual:.1e})")
     if nT and inner in ("gamg", "gamg-block"):
-        A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=T, comm=pcomm))
+        nn = _rigid_body_modes(dist, T) if near_null == "rigid" else T
+        A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=nn, comm=pcomm))
     sigma = -thr if shift is None else float(shift)
     lam_max = eigenvalue_from_omega(w_max, units) if w_max is not None else np.inf
     ksp_rtol = 1e-3 * tol if ksp_rtol is None else ksp_rtol
@@ -454,7 +505,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                 state["last"] = now
                 say(f"slepc: chebyshev step {outer}, {nlocked} converged, degree {degree}, {now - t0:.1f} s")
 
-        r = fast.chebyshev_subspace(PETSc, A, mpi, nev_, blk, tol_, thr, scale, T=T_local,
+        conv_floor = scale if (conv == "norm" and main) else thr  # |r| <= tol max(|theta|, floor)
+        r = fast.chebyshev_subspace(PETSc, A, mpi, nev_, blk, tol_, conv_floor, scale, T=T_local,
                                     deflate=local_block(extra) if extra else None, X0=X0,
                                     max_degree=max_degree, max_outer=max_it or 1000, monitor=cmon)
         state["iterations"] += r["outer"]
@@ -513,6 +565,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         if deflate:
             eps.setDeflationSpace(deflate)
         eps.setTolerances(tol=tol_, max_it=max_it or (PETSc.DECIDE if how == "krylovschur" else 10000))
+        if conv == "norm" and not loose:
+            eps.setConvergenceTest(SLEPc.EPS.Conv.NORM)
         eps.setMonitor(monitor)
         eps.setDimensions(nev=nev_, ncv=(ncv if main else None) or PETSc.DECIDE,
                           mpd=(mpd if main else None) or PETSc.DECIDE)
@@ -619,7 +673,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                                     if state["products"] else {}),
                  **({"upper_bound": state["upper"], "max_degree": max_degree} if method == "chebyshev" else {}),
                  "last_ksp_iterations": state["ksp_its"], "verify_seconds": state["verify_s"],
-                 "nprocs": pcomm.getSize(), **user_opts},
+                 "nprocs": pcomm.getSize(), "conv": conv, "near_null": near_null, **user_opts},
         notes=tuple(notes), seconds=seconds, complete_below=float("nan"),
     )
     return Modes(omega=omega_from_eigenvalues(lam, units), eigenvalues=lam, vectors=V, dimension=dist.d,
@@ -636,6 +690,8 @@ INNERS = ("gamg", "icc", "gamg-block")
 GAMG_BLOCK_OPTIONS = {"st_mg_levels_ksp_type": "richardson", "st_mg_levels_pc_type": "jacobi",
                       "st_mg_levels_ksp_richardson_scale": "0.6", "st_mg_levels_ksp_max_it": "3"}
 STARTS = ("random", "planewaves")
+CONVS = ("relative", "norm")
+NEAR_NULLS = ("translations", "rigid")
 
 
 def _method_label(method: str, inner: str, start: str) -> str:
