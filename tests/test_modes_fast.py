@@ -234,6 +234,18 @@ def test_chebyshev_finds_every_copy_of_fcc_degenerate_levels():
     assert m.info.residual_norms.max() < RES_TOL
 
 
+def test_lobpcg_norm_test_finds_every_copy_of_fcc_degenerate_levels():
+    """The fast LOBPCG (its completeness re-search stops at an absolute residual, 1e-4 of the top
+    eigenvalue) on the FCC crystal: every copy of the degenerate levels of the analytic D(q)."""
+    cutoff = 2.5
+    h = fcc_lj(4, cutoff=cutoff)
+    lam, _ = fcc_box_spectrum(4, cutoff=cutoff)
+    m = solve_modes(h, backend="slepc", k=30, method="lobpcg", inner="gamg-block", conv="norm",
+                    near_null="rigid")
+    assert np.max(np.abs(m.eigenvalues - lam[3:33])) < 1e-10 * m.info.scale
+    _assert_norm_criterion(m)
+
+
 def test_bad_options_give_clear_errors(glass):
     with pytest.raises(ModeError, match="unknown start 'sine'"):
         solve_modes(glass, backend="slepc", k=5, method="lobpcg", start="sine")
@@ -245,6 +257,8 @@ def test_bad_options_give_clear_errors(glass):
         solve_modes(glass, backend="slepc", k=5, method="lobpcg", inner="amg")
     with pytest.raises(ModeError, match=r"unknown convergence test 'abs' \(relative, norm\)"):
         solve_modes(glass, backend="slepc", k=5, method="lobpcg", conv="abs")
+    with pytest.raises(ModeError, match=r"conv='norm' is for the lobpcg and chebyshev methods"):
+        solve_modes(glass, backend="slepc", k=5, method="krylovschur", conv="norm")
     with pytest.raises(ModeError, match=r"unknown near null space 'rbm' \(translations, rigid\)"):
         solve_modes(glass, backend="slepc", k=5, method="lobpcg", near_null="rbm")
     with pytest.raises(ModeError, match="unknown method 'cheb'"):

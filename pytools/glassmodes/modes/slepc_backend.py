@@ -413,6 +413,9 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         raise ModeError(f"block_size must be positive, got {block_size}")
     if conv not in CONVS:
         raise ModeError(f"slepc: unknown convergence test {conv!r} ({', '.join(CONVS)})")
+    if conv == "norm" and method == "krylovschur":
+        raise ModeError("slepc: conv='norm' is for the lobpcg and chebyshev methods (Krylov-Schur with "
+                        "shift-and-invert tests the transformed problem)")
     if near_null not in NEAR_NULLS:
         raise ModeError(f"slepc: unknown near null space {near_null!r} ({', '.join(NEAR_NULLS)})")
     if inner not in INNERS:
@@ -452,7 +455,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         user_opts = {"st_sub_pc_type": "icc", **user_opts}
     if inner == "gamg-block":
         user_opts = {**GAMG_BLOCK_OPTIONS, **user_opts}
-    state = {"last": 0.0, "iterations": 0, "solves": 0, "ksp_its": 0, "block": None, "products": 0,
+    state = {"last": 0.0, "iterations": 0, "main_its": 0, "solves": 0, "ksp_its": 0, "block": None, "products": 0,
              "start_s": 0.0}
     mpi = dist.mpi
     T_local = np.column_stack([t.getArray(readonly=True) for t in T]) if nT else None
@@ -510,6 +513,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                                     deflate=local_block(extra) if extra else None, X0=X0,
                                     max_degree=max_degree, max_outer=max_it or 1000, monitor=cmon)
         state["iterations"] += r["outer"]
+        state["main_its"] += r["outer"] if main else 0
         state["solves"] += 1
         state["products"] += r["products"]
         if main:
@@ -528,13 +532,15 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             state["last"] = now
             say(f"slepc: iteration {its}, {nconv} converged, {now - t0:.1f} s")
 
-    def solve(nev_, deflate, initial=None, main=True, loose=False):
+    def solve(nev_, deflate, initial=None, main=True, loose=False, bound=None):
         """One EPS solve for the ``nev_`` lowest eigenpairs orthogonal to ``deflate`` (Vecs):
         returns the converged eigenvectors (translations projected out, unit norm) as Vecs.
         ``main``: a solve for the wanted set (its KSP iterations and block size are reported),
         not a completeness re-search; ``loose``: LOBPCG (an independent method, cheaper than
         shift-and-invert) to tolerance ``max(tol, LOOSE_TOL)``, enough to see whether an
-        eigenvalue lies below a bound (the Rayleigh quotients are computed here)."""
+        eigenvalue lies below a bound (the Rayleigh quotients are computed here). With
+        ``conv="norm"`` the loose search stops at ``|D x - theta x| <= LOOSE_WEYL * bound``
+        (``bound``: the wanted set's top eigenvalue; EPS_CONV_ABS) instead."""
         tol_ = max(tol, LOOSE_TOL) if loose else tol
         how = "lobpcg" if loose else method  # the cheap search: LOBPCG whatever the main method
         if how == "chebyshev":
@@ -567,6 +573,9 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         eps.setTolerances(tol=tol_, max_it=max_it or (PETSc.DECIDE if how == "krylovschur" else 10000))
         if conv == "norm" and not loose:
             eps.setConvergenceTest(SLEPc.EPS.Conv.NORM)
+        elif conv == "norm" and bound is not None:
+            eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
+            eps.setTolerances(tol=LOOSE_WEYL * max(bound, thr))
         eps.setMonitor(monitor)
         eps.setDimensions(nev=nev_, ncv=(ncv if main else None) or PETSc.DECIDE,
                           mpd=(mpd if main else None) or PETSc.DECIDE)
@@ -588,6 +597,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             raise ModeError(f"slepc: solve for {nev_} eigenpairs failed (KSP reason {reason}): "
                             f"{detail}") from None
         state["iterations"] += eps.getIterationNumber()
+        state["main_its"] += eps.getIterationNumber() if main else 0
         state["solves"] += 1
         nconv = eps.getConverged()
         if nconv < nev_:
@@ -673,6 +683,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                                     if state["products"] else {}),
                  **({"upper_bound": state["upper"], "max_degree": max_degree} if method == "chebyshev" else {}),
                  "last_ksp_iterations": state["ksp_its"], "verify_seconds": state["verify_s"],
+                 "main_iterations": state["main_its"],
                  "nprocs": pcomm.getSize(), "conv": conv, "near_null": near_null, **user_opts},
         notes=tuple(notes), seconds=seconds, complete_below=float("nan"),
     )
@@ -704,6 +715,13 @@ def _method_label(method: str, inner: str, start: str) -> str:
 MAX_VERIFY_ROUNDS = 8
 VERIFY_NEV = 12
 LOOSE_TOL = 1e-6
+# conv="norm": the loose search's absolute residual, relative to the wanted set's top eigenvalue.
+# A Ritz pair with |D x - theta x| <= r has an eigenvalue within r of theta (Parlett, The Symmetric
+# Eigenvalue Problem, Thm. 4.5.1): with r <= 1e-4 limit, a Ritz value above limit * (1 + 1e-3) (the
+# check's margin) stands for an eigenvalue above the limit. As with the relative test, the search
+# relies on LOBPCG finding the lowest eigenvalues of the deflated problem. The relative test's
+# 1e-6 |theta| is 1e-6 |theta| / |D| in these units: far tighter than the check needs.
+LOOSE_WEYL = 1e-4
 LEVEL_RTOL = 1e-6
 
 
@@ -738,7 +756,7 @@ def _verify_complete(vecs: list, lams: list, solve, rayleigh, T: list, k, lam_ma
         say(f"slepc: checking for missed eigenvalues below {top:.6e} ({nchk} eigenpairs with the "
             f"{len(vecs)} found deflated)")
         # a cheap search first (loose tolerance): usually it finds nothing below the bound
-        more = solve(nchk, list(T) + list(vecs), main=False, loose=True)
+        more = solve(nchk, list(T) + list(vecs), main=False, loose=True, bound=top)
         more_lam = np.array([rayleigh(v) for v in more]) if more else np.zeros(0)
         if not np.any(more_lam <= limit * (1 + 1e-3) + thr):
             break
