@@ -201,6 +201,17 @@ def test_rigid_near_null_space_is_orthonormal_and_holds_the_rotations(glass):
         rot = (sm[:, None] * np.cross(np.eye(3)[a], x - x.mean(axis=0))).ravel()
         assert np.linalg.norm(rot - V @ (V.T @ rot)) < 1e-10 * np.linalg.norm(rot)
     dist.A.destroy()
+    # 2D: two translations and one rotation, and the 2D solve agrees with dense
+    flat = spring_network(144, dimension=2, seed=3)
+    dist = sb._load(PETSc, flat, PETSc.COMM_SELF, 1e-8)
+    V = np.column_stack([v.getArray() for v in sb._rigid_body_modes(dist, sb._translations(dist))])
+    assert V.shape == (flat.matrix.shape[0], 3) and np.allclose(V.T @ V, np.eye(3), atol=1e-12)
+    x2 = flat.atoms["x"][:, :2] - flat.atoms["x"][:, :2].mean(axis=0)
+    rot = (np.sqrt(flat.atoms["mass"])[:, None] * np.column_stack([-x2[:, 1], x2[:, 0]])).ravel()
+    assert np.linalg.norm(rot - V @ (V.T @ rot)) < 1e-10 * np.linalg.norm(rot)
+    dist.A.destroy()
+    m = solve_modes(flat, backend="slepc", k=20, method="lobpcg", near_null="rigid", conv="norm")
+    assert_same_modes(solve_modes(flat, backend="dense", k=30), m, 20, "2D lobpcg (rigid, norm) vs dense")
 
 
 def test_plane_wave_start_is_close_to_the_lowest_band(glass, reference):
