@@ -589,7 +589,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             eps.setConvergenceTest(SLEPc.EPS.Conv.NORM)
         elif conv == "norm" and bound is not None:
             eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
-            eps.setTolerances(tol=LOOSE_WEYL * max(bound, thr))
+            eps.setTolerances(tol=LOOSE_WEYL * max(bound, thr), max_it=max_it or 10000)
         eps.setMonitor(monitor)
         eps.setDimensions(nev=nev_, ncv=(ncv if main else None) or PETSc.DECIDE,
                           mpd=(mpd if main else None) or PETSc.DECIDE)
