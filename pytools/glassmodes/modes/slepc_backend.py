@@ -730,9 +730,10 @@ MAX_VERIFY_ROUNDS = 8
 VERIFY_NEV = 12
 LOOSE_TOL = 1e-6
 # conv="norm": the loose search's absolute residual, relative to the wanted set's top eigenvalue.
-# A Ritz pair with |D x - theta x| <= r has an eigenvalue within r of theta (Parlett, The Symmetric
-# Eigenvalue Problem, Thm. 4.5.1): with r <= 1e-4 limit, a Ritz value above limit * (1 + 1e-3) (the
-# check's margin) stands for an eigenvalue above the limit. As with the relative test, the search
+# A Ritz pair with |D x - theta x| <= r has an eigenvalue within r of theta (the residual bound for
+# a symmetric matrix, e.g. Parlett, The Symmetric Eigenvalue Problem, SIAM 1998): with r <= 1e-4
+# limit, a Ritz value above limit * (1 + 1e-3) (the check's margin) stands for an eigenvalue above
+# the limit. As with the relative test, the search
 # relies on LOBPCG finding the lowest eigenvalues of the deflated problem. The relative test's
 # 1e-6 |theta| is 1e-6 |theta| / |D| in these units: far tighter than the check needs.
 LOOSE_WEYL = 1e-4
