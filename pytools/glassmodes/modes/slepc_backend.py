@@ -320,12 +320,13 @@ def _rigid_body_modes(dist: _Dist, T):
             e[a] = 1.0
             u = np.cross(e, xl)
         cols.append((sm[:, None] * u).ravel())
-    X = np.column_stack(cols)
-    for _ in range(2):      # Gram-Schmidt over the ranks, twice
-        for j in range(X.shape[1]):
-            for i in range(j):
-                X[:, j] -= dist.mpi.allreduce(float(X[:, i] @ X[:, j])) * X[:, i]
-            X[:, j] /= np.sqrt(dist.mpi.allreduce(float(X[:, j] @ X[:, j])))
+    from glassmodes.modes.fast import orthonormalize
+
+    return _to_vecs(dist, orthonormalize(dist.mpi, np.column_stack(cols), None, 0, dist.n, dist.rstart))
+
+
+def _to_vecs(dist: _Dist, X: np.ndarray) -> list:
+    """PETSc Vecs from the local rows of a block, shape=(n_local, m)."""
     out = []
     for j in range(X.shape[1]):
         v = dist.vec()
@@ -480,12 +481,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         return np.column_stack([v.getArray(readonly=True) for v in vs])
 
     def to_vecs(X):
-        out = []
-        for j in range(X.shape[1]):
-            v = dist.vec()
-            v.setArray(X[:, j])
-            out.append(v)
-        return out
+        return _to_vecs(dist, X)
 
     def plane_wave_block(m):
         """Local rows of ``m`` plane-wave Ritz vectors (:func:`glassmodes.modes.fast.plane_wave_start`)."""
