@@ -27,8 +27,8 @@ Methods (``method=``)
 
 Convergence test (``conv=``): ``"relative"`` (default, SLEPc's ``EPS_CONV_REL``):
 ``|D x - lambda x| <= tol |lambda|``; ``"norm"`` (``lobpcg`` and ``chebyshev``; SLEPc's
-``EPS_CONV_NORM``): ``|D x - lambda x| <= tol (|D|_inf + |lambda|)``, the residual every backend
-reports (``residual_norms``, divided by ``|D|_inf``). The lowest modes of a large glass have
+``EPS_CONV_NORM``, asked for ``NORM_SAFETY * tol``): ``|D x - lambda x| <= tol (|D|_inf +
+|lambda|)``, the residual every backend reports (``residual_norms``, divided by ``|D|_inf``). The lowest modes of a large glass have
 ``lambda / |D|_inf`` of 1e-4 and below, so the relative test solves them to residuals that many
 times smaller than reported; the norm test stops at the reported 1e-10. The eigenvalues stay
 those of the relative test to ~1e-14 (the Rayleigh quotient's error is quadratic in the residual;
