@@ -159,6 +159,61 @@ def test_lobpcg_block_gamg_agrees_with_dense(glass, reference):
     assert_same_modes(reference, m, 50, "lobpcg + block GAMG vs dense")
 
 
+def _assert_norm_criterion(m, tol: float = 1e-10) -> None:
+    """``conv="norm"``: every residual within SLEPc's EPS_CONV_NORM bound ``tol (|D|_inf + |lambda|)``
+    (the reported residuals are divided by ``|D|_inf``)."""
+    bound = tol * (1 + np.abs(m.eigenvalues) / m.info.scale)
+    assert np.all(m.info.residual_norms <= bound), (m.info.residual_norms / bound).max()
+
+
+@pytest.mark.parametrize("inner", ["gamg", "gamg-block"])
+def test_lobpcg_norm_test_and_rigid_near_null_agree_with_dense(glass, reference, inner):
+    """Issue 19's fast LOBPCG: the convergence test relative to |D| (EPS_CONV_NORM) and GAMG with
+    the rotations in its near null space give the dense eigenpairs to 1e-10."""
+    m = solve_modes(glass, backend="slepc", k=50, method="lobpcg", inner=inner, conv="norm", near_null="rigid")
+    assert m.info.options["conv"] == "norm" and m.info.options["near_null"] == "rigid"
+    _assert_norm_criterion(m)
+    assert_same_modes(reference, m, 50, f"lobpcg ({inner}, conv norm, rigid near null) vs dense")
+    rel = solve_modes(glass, backend="slepc", k=50, method="lobpcg", inner=inner, near_null="rigid")
+    assert rel.info.residual_norms.max() < RES_TOL
+    assert_same_modes(reference, rel, 50, f"lobpcg ({inner}, rigid near null) vs dense")
+
+
+def test_chebyshev_norm_test_agrees_with_dense(glass, reference):
+    m = solve_modes(glass, backend="slepc", k=50, method="chebyshev", conv="norm")
+    assert m.info.residual_norms.max() <= 1e-10   # chebyshev's norm test: |r| <= tol |D|_inf
+    assert_same_modes(reference, m, 50, "chebyshev (conv norm) vs dense")
+
+
+def test_rigid_near_null_space_is_orthonormal_and_holds_the_rotations(glass):
+    """The rotations' span: sqrt(m) (e_a x x_i) lies in the span of the 6 vectors."""
+    from petsc4py import PETSc
+
+    from glassmodes.modes import slepc_backend as sb
+
+    dist = sb._load(PETSc, glass, PETSc.COMM_SELF, 1e-8)
+    T = sb._translations(dist)
+    V = np.column_stack([v.getArray() for v in sb._rigid_body_modes(dist, T)])
+    assert V.shape == (glass.matrix.shape[0], 6)
+    assert np.allclose(V.T @ V, np.eye(6), atol=1e-12)
+    x, sm = glass.atoms["x"], np.sqrt(glass.atoms["mass"])
+    for a in range(3):
+        rot = (sm[:, None] * np.cross(np.eye(3)[a], x - x.mean(axis=0))).ravel()
+        assert np.linalg.norm(rot - V @ (V.T @ rot)) < 1e-10 * np.linalg.norm(rot)
+    dist.A.destroy()
+    # 2D: two translations and one rotation, and the 2D solve agrees with dense
+    flat = spring_network(144, dimension=2, seed=3)
+    dist = sb._load(PETSc, flat, PETSc.COMM_SELF, 1e-8)
+    V = np.column_stack([v.getArray() for v in sb._rigid_body_modes(dist, sb._translations(dist))])
+    assert V.shape == (flat.matrix.shape[0], 3) and np.allclose(V.T @ V, np.eye(3), atol=1e-12)
+    x2 = flat.atoms["x"][:, :2] - flat.atoms["x"][:, :2].mean(axis=0)
+    rot = (np.sqrt(flat.atoms["mass"])[:, None] * np.column_stack([-x2[:, 1], x2[:, 0]])).ravel()
+    assert np.linalg.norm(rot - V @ (V.T @ rot)) < 1e-10 * np.linalg.norm(rot)
+    dist.A.destroy()
+    m = solve_modes(flat, backend="slepc", k=20, method="lobpcg", near_null="rigid", conv="norm")
+    assert_same_modes(solve_modes(flat, backend="dense", k=30), m, 20, "2D lobpcg (rigid, norm) vs dense")
+
+
 def test_plane_wave_start_is_close_to_the_lowest_band(glass, reference):
     """The start's Ritz values bound the true eigenvalues from above (Courant-Fischer), and its
     lowest Ritz value lies within a factor 2 of the lowest eigenvalue: the plane waves carry the
@@ -190,6 +245,18 @@ def test_chebyshev_finds_every_copy_of_fcc_degenerate_levels():
     assert m.info.residual_norms.max() < RES_TOL
 
 
+def test_lobpcg_norm_test_finds_every_copy_of_fcc_degenerate_levels():
+    """The fast LOBPCG (its completeness re-search stops at an absolute residual, 1e-4 of the top
+    eigenvalue) on the FCC crystal: every copy of the degenerate levels of the analytic D(q)."""
+    cutoff = 2.5
+    h = fcc_lj(4, cutoff=cutoff)
+    lam, _ = fcc_box_spectrum(4, cutoff=cutoff)
+    m = solve_modes(h, backend="slepc", k=30, method="lobpcg", inner="gamg-block", conv="norm",
+                    near_null="rigid")
+    assert np.max(np.abs(m.eigenvalues - lam[3:33])) < 1e-10 * m.info.scale
+    _assert_norm_criterion(m)
+
+
 def test_bad_options_give_clear_errors(glass):
     with pytest.raises(ModeError, match="unknown start 'sine'"):
         solve_modes(glass, backend="slepc", k=5, method="lobpcg", start="sine")
@@ -199,6 +266,12 @@ def test_bad_options_give_clear_errors(glass):
         solve_modes(glass, backend="slepc", k=5, method="chebyshev", max_degree=1)
     with pytest.raises(ModeError, match=r"unknown inner preconditioner 'amg' \(gamg, icc, gamg-block\)"):
         solve_modes(glass, backend="slepc", k=5, method="lobpcg", inner="amg")
+    with pytest.raises(ModeError, match=r"unknown convergence test 'abs' \(relative, norm\)"):
+        solve_modes(glass, backend="slepc", k=5, method="lobpcg", conv="abs")
+    with pytest.raises(ModeError, match=r"conv='norm' is for the lobpcg and chebyshev methods"):
+        solve_modes(glass, backend="slepc", k=5, method="krylovschur", conv="norm")
+    with pytest.raises(ModeError, match=r"unknown near null space 'rbm' \(translations, rigid\)"):
+        solve_modes(glass, backend="slepc", k=5, method="lobpcg", near_null="rbm")
     with pytest.raises(ModeError, match="unknown method 'cheb'"):
         solve_modes(glass, backend="slepc", k=5, method="cheb")
     with pytest.raises(ModeError, match=r"chebyshev: 0 of 40 eigenpairs converged in 1 outer steps"):
@@ -234,3 +307,21 @@ def test_chebyshev_two_ranks_cli_equal_one_rank(tmp_path, glass, reference, mpir
     for g in degenerate_groups(one.eigenvalues, rtol=1e-6):
         s = np.linalg.svd(one.vectors[:, g].T @ two_vectors[:, g], compute_uv=False)
         assert 1 - s.min() < VEC_TOL, f"1 vs 2 ranks: group {g} differs ({1 - s.min():.1e})"
+
+
+@pytest.mark.mpi
+def test_fast_lobpcg_two_ranks_cli_equal_one_rank(tmp_path, glass, reference, mpirun):
+    """`--method lobpcg --inner gamg-block --conv norm --near-null rigid` on 2 ranks: the same
+    eigenvalues as one rank in-process (1e-10) and as the dense backend."""
+    path = save_hessian(tmp_path / "H", glass)
+    out = tmp_path / "m.h5"
+    fast_opts = ["--method", "lobpcg", "--inner", "gamg-block", "--conv", "norm", "--near-null", "rigid"]
+    mpirun(2, MPI_SCRIPTS / "cli_subcommand.py", "modes", path, "--backend", "slepc", "--k", "50", "-o", out,
+           *fast_opts, "--quiet", timeout=300)
+    one = solve_modes(path, backend="slepc", k=50, method="lobpcg", inner="gamg-block", conv="norm",
+                      near_null="rigid")
+    with ModeFile(out) as mf:
+        assert mf.solver.options["nprocs"] == 2 and mf.solver.options["conv"] == "norm"
+        assert mf.solver.options["near_null"] == "rigid"
+        assert np.max(np.abs(mf.eigenvalues / one.eigenvalues - 1)) < EIG_RTOL
+        assert np.max(np.abs(mf.eigenvalues / reference.eigenvalues[:50] - 1)) < EIG_RTOL

@@ -41,6 +41,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--inner", choices=("gamg", "icc", "gamg-block"), default="gamg",
                         help="slepc: preconditioner of the inner CG solves (or of LOBPCG); gamg-block: GAMG with "
                              "Richardson-Jacobi smoothers applied to the whole block at once")
+    parser.add_argument("--conv", choices=("relative", "norm"), default="relative",
+                        help="slepc: convergence test, |Dx - lambda x| <= tol |lambda| (relative) or "
+                             "<= tol (|D|_inf + |lambda|) (norm: the residual reported; fewer iterations)")
+    parser.add_argument("--near-null", choices=("translations", "rigid"), default="translations",
+                        help="slepc gamg: GAMG's near null space (rigid: translations and rotations about the "
+                             "box centre)")
     parser.add_argument("--shift", type=float, default=None,
                         help="slepc: shift of shift-and-invert, eigenvalue units (default -zero_tol*scale)")
     parser.add_argument("--petsc-options", default=None,
@@ -84,7 +90,8 @@ def run(args) -> int:
         opts["chunk"] = args.chunk
     if args.backend == "slepc":
         opts.update(method=args.method, inner=args.inner, shift=args.shift, options=args.petsc_options,
-                    block_size=args.block_size, start=args.start, max_degree=args.max_degree)
+                    block_size=args.block_size, start=args.start, max_degree=args.max_degree,
+                    conv=args.conv, near_null=args.near_null)
     modes = solve_modes(args.hessian, backend=args.backend, k=args.k, w_max=args.wmax, w_min=args.wmin,
                         zero_tol=args.zero_tol, symmetry_tol=args.symmetry_tol, comm=comm, progress=progress,
                         **opts)

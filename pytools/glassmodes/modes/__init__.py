@@ -74,7 +74,8 @@ def solve_modes(hessian: Hessian | str | os.PathLike, backend: str = "sparse", k
     **options
         Backend options: dense ``driver``; sparse ``chunk``, ``tol``, ``ncv``, ``seed``;
         slepc ``method``, ``inner``, ``tol``, ``ksp_rtol``, ``shift``, ``chunk``, ``ncv``,
-        ``mpd``, ``max_it``, ``block_size``, ``start``, ``max_degree``, ``options`` (PETSc/SLEPc options).
+        ``mpd``, ``max_it``, ``block_size``, ``start``, ``max_degree``, ``conv``, ``near_null``,
+        ``options`` (PETSc/SLEPc options).
         Unknown names raise TypeError.
 
     Returns

@@ -25,6 +25,20 @@ Methods (``method=``)
     ``block_size`` (default ``ceil(1.5 nev)``), filter degree per step at most ``max_degree``.
     ``inner`` is not used (only by the completeness re-search, which is LOBPCG).
 
+Convergence test (``conv=``): ``"relative"`` (default, SLEPc's ``EPS_CONV_REL``):
+``|D x - lambda x| <= tol |lambda|``; ``"norm"`` (``lobpcg`` and ``chebyshev``; SLEPc's
+``EPS_CONV_NORM``, asked for ``NORM_SAFETY * tol``): ``|D x - lambda x| <= tol (|D|_inf +
+|lambda|)``, the residual every backend reports (``residual_norms``, divided by ``|D|_inf``). The lowest modes of a large glass have
+``lambda / |D|_inf`` of 1e-4 and below, so the relative test solves them to residuals that many
+times smaller than reported; the norm test stops at the reported 1e-10. The eigenvalues stay
+those of the relative test to ~1e-14 (the Rayleigh quotient's error is quadratic in the residual;
+measured in ``bench/results/modes_fast.md``). The completeness re-search under ``"norm"`` stops at
+an absolute residual ``LOOSE_WEYL`` times the wanted set's top eigenvalue.
+
+GAMG's near null space (``near_null=``): ``"translations"`` (default) or ``"rigid"``: the
+translations and the rotations about the box centre (:func:`_rigid_body_modes`), the near null
+space PETSc recommends for elasticity (``MatNullSpaceCreateRigidBody``), mass-weighted.
+
 Starting subspace (``start=``): ``"random"`` (SLEPc's random vectors; the default of
 ``krylovschur`` and ``lobpcg``) or ``"planewaves"`` (the default of ``chebyshev``): the lowest
 Ritz vectors of ``D`` on the box's lowest mass-weighted plane waves
@@ -283,6 +297,44 @@ def _translations(dist: _Dist):
     return vecs
 
 
+def _rigid_body_modes(dist: _Dist, T):
+    """GAMG's near null space for elasticity: the mass-weighted translations ``T`` and the
+    mass-weighted infinitesimal rotations ``sqrt(m_i) (e_a x (x_i - c))`` about the box centre
+    (one in 2D, three in 3D), orthonormalized. In a periodic box the rotations are not null
+    vectors of D (they jump across the boundary), but aggregation-based multigrid uses the near
+    null space per aggregate, where a rotation is a near-null vector of the local elasticity."""
+    d = dist.d
+    a0, a1 = dist.rstart // d, dist.rend // d
+    x = np.asarray(dist.atoms["x"], dtype=float)[:, :d]
+    c = 0.5 * (x.min(axis=0) + x.max(axis=0))
+    xl = x[a0:a1] - c
+    sm = np.sqrt(np.asarray(dist.atoms["mass"], dtype=float)[a0:a1])
+    cols = [t.getArray(readonly=True).copy() for t in T]
+    axes = [2] if d == 2 else [0, 1, 2]
+    for a in axes:
+        u = np.zeros((a1 - a0, d))
+        if d == 2:
+            u[:, 0], u[:, 1] = -xl[:, 1], xl[:, 0]
+        else:
+            e = np.zeros(3)
+            e[a] = 1.0
+            u = np.cross(e, xl)
+        cols.append((sm[:, None] * u).ravel())
+    from glassmodes.modes.fast import orthonormalize
+
+    return _to_vecs(dist, orthonormalize(dist.mpi, np.column_stack(cols), None, 0, dist.n, dist.rstart))
+
+
+def _to_vecs(dist: _Dist, X: np.ndarray) -> list:
+    """PETSc Vecs from the local rows of a block, shape=(n_local, m)."""
+    out = []
+    for j in range(X.shape[1]):
+        v = dist.vec()
+        v.setArray(X[:, j])
+        out.append(v)
+    return out
+
+
 def _translation_check(dist: _Dist, T, scale, zero_tol) -> ZeroModes:
     y = dist.vec()
     G = np.zeros((len(T), len(T)))
@@ -311,7 +363,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                 ksp_rtol: float | None = None, shift: float | None = None, chunk: int = 100,
                 ncv: int | None = None, mpd: int | None = None, max_it: int | None = None,
                 block_size: int | None = None, options=None, zero_tol: float = DEFAULT_ZERO_TOL, symmetry_tol: float = DEFAULT_SYMMETRY_TOL,
-                progress=None, start: str | None = None, max_degree: int = 300) -> Modes | None:
+                progress=None, start: str | None = None, max_degree: int = 300, conv: str = "relative",
+                near_null: str = "translations") -> Modes | None:
     """Lowest ``k`` modes and/or all modes below ``w_max`` with SLEPc (see module docs).
 
     Parameters
@@ -344,6 +397,14 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         ``"random"``).
     max_degree : int
         ``chebyshev``: largest filter degree per outer step.
+    conv : "relative" or "norm"
+        Convergence test of the main solve: ``|D x - lambda x| <= tol |lambda|`` (SLEPc's
+        ``EPS_CONV_REL``, the default) or ``<= tol (|D|_inf + |lambda|)`` (``EPS_CONV_NORM``;
+        chebyshev: ``<= tol |D|_inf``), the residual every backend reports, without solving the
+        lowest modes to a residual ``|D|_inf / lambda`` times smaller (module docs).
+    near_null : "translations" or "rigid"
+        GAMG's near null space: the translations, or the translations and the rotations about
+        the box centre (:func:`_rigid_body_modes`).
 
     Returns
     -------
@@ -365,6 +426,13 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         raise ModeError(f"max_degree must be at least 2, got {max_degree}")
     if block_size is not None and block_size < 1:
         raise ModeError(f"block_size must be positive, got {block_size}")
+    if conv not in CONVS:
+        raise ModeError(f"slepc: unknown convergence test {conv!r} ({', '.join(CONVS)})")
+    if conv == "norm" and method == "krylovschur":
+        raise ModeError("slepc: conv='norm' is for the lobpcg and chebyshev methods (Krylov-Schur with "
+                        "shift-and-invert tests the transformed problem)")
+    if near_null not in NEAR_NULLS:
+        raise ModeError(f"slepc: unknown near null space {near_null!r} ({', '.join(NEAR_NULLS)})")
     if inner not in INNERS:
         raise ModeError(f"slepc: unknown inner preconditioner {inner!r} ({', '.join(INNERS)})")
     pcomm = PETSc.COMM_SELF if comm is None else (comm if isinstance(comm, PETSc.Comm) else PETSc.Comm(comm))
@@ -388,7 +456,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
     say(f"slepc: {dist.n} dof on {pcomm.getSize()} rank(s), scale {scale:.4e}, "
         f"translations {'deflated' if nT else 'not zero modes'} (residual {zm.translation_residual:.1e})")
     if nT and inner in ("gamg", "gamg-block"):
-        A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=T, comm=pcomm))
+        nn = _rigid_body_modes(dist, T) if near_null == "rigid" else T
+        A.setNearNullSpace(PETSc.NullSpace().create(constant=False, vectors=nn, comm=pcomm))
     sigma = -thr if shift is None else float(shift)
     lam_max = eigenvalue_from_omega(w_max, units) if w_max is not None else np.inf
     ksp_rtol = 1e-3 * tol if ksp_rtol is None else ksp_rtol
@@ -401,7 +470,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         user_opts = {"st_sub_pc_type": "icc", **user_opts}
     if inner == "gamg-block":
         user_opts = {**GAMG_BLOCK_OPTIONS, **user_opts}
-    state = {"last": 0.0, "iterations": 0, "solves": 0, "ksp_its": 0, "block": None, "products": 0,
+    state = {"last": 0.0, "iterations": 0, "main_its": 0, "solves": 0, "ksp_its": 0, "block": None, "products": 0,
              "start_s": 0.0}
     mpi = dist.mpi
     T_local = np.column_stack([t.getArray(readonly=True) for t in T]) if nT else None
@@ -412,12 +481,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         return np.column_stack([v.getArray(readonly=True) for v in vs])
 
     def to_vecs(X):
-        out = []
-        for j in range(X.shape[1]):
-            v = dist.vec()
-            v.setArray(X[:, j])
-            out.append(v)
-        return out
+        return _to_vecs(dist, X)
 
     def plane_wave_block(m):
         """Local rows of ``m`` plane-wave Ritz vectors (:func:`glassmodes.modes.fast.plane_wave_start`)."""
@@ -454,10 +518,13 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                 state["last"] = now
                 say(f"slepc: chebyshev step {outer}, {nlocked} converged, degree {degree}, {now - t0:.1f} s")
 
-        r = fast.chebyshev_subspace(PETSc, A, mpi, nev_, blk, tol_, thr, scale, T=T_local,
+        conv_floor = scale if (conv == "norm" and main) else thr  # |r| <= tol max(|theta|, floor)
+        # (chebyshev computes its residuals itself: no safety factor)
+        r = fast.chebyshev_subspace(PETSc, A, mpi, nev_, blk, tol_, conv_floor, scale, T=T_local,
                                     deflate=local_block(extra) if extra else None, X0=X0,
                                     max_degree=max_degree, max_outer=max_it or 1000, monitor=cmon)
         state["iterations"] += r["outer"]
+        state["main_its"] += r["outer"] if main else 0
         state["solves"] += 1
         state["products"] += r["products"]
         if main:
@@ -476,13 +543,15 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             state["last"] = now
             say(f"slepc: iteration {its}, {nconv} converged, {now - t0:.1f} s")
 
-    def solve(nev_, deflate, initial=None, main=True, loose=False):
+    def solve(nev_, deflate, initial=None, main=True, loose=False, bound=None):
         """One EPS solve for the ``nev_`` lowest eigenpairs orthogonal to ``deflate`` (Vecs):
         returns the converged eigenvectors (translations projected out, unit norm) as Vecs.
         ``main``: a solve for the wanted set (its KSP iterations and block size are reported),
         not a completeness re-search; ``loose``: LOBPCG (an independent method, cheaper than
         shift-and-invert) to tolerance ``max(tol, LOOSE_TOL)``, enough to see whether an
-        eigenvalue lies below a bound (the Rayleigh quotients are computed here)."""
+        eigenvalue lies below a bound (the Rayleigh quotients are computed here). With
+        ``conv="norm"`` the loose search stops at ``|D x - theta x| <= LOOSE_WEYL * bound``
+        (``bound``: the wanted set's top eigenvalue; EPS_CONV_ABS) instead."""
         tol_ = max(tol, LOOSE_TOL) if loose else tol
         how = "lobpcg" if loose else method  # the cheap search: LOBPCG whatever the main method
         if how == "chebyshev":
@@ -513,6 +582,12 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
         if deflate:
             eps.setDeflationSpace(deflate)
         eps.setTolerances(tol=tol_, max_it=max_it or (PETSc.DECIDE if how == "krylovschur" else 10000))
+        if conv == "norm" and not loose:
+            eps.setConvergenceTest(SLEPc.EPS.Conv.NORM)
+            eps.setTolerances(tol=NORM_SAFETY * tol_, max_it=max_it or 10000)
+        elif conv == "norm" and bound is not None:
+            eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
+            eps.setTolerances(tol=LOOSE_WEYL * max(bound, thr), max_it=max_it or 10000)
         eps.setMonitor(monitor)
         eps.setDimensions(nev=nev_, ncv=(ncv if main else None) or PETSc.DECIDE,
                           mpd=(mpd if main else None) or PETSc.DECIDE)
@@ -534,6 +609,7 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
             raise ModeError(f"slepc: solve for {nev_} eigenpairs failed (KSP reason {reason}): "
                             f"{detail}") from None
         state["iterations"] += eps.getIterationNumber()
+        state["main_its"] += eps.getIterationNumber() if main else 0
         state["solves"] += 1
         nconv = eps.getConverged()
         if nconv < nev_:
@@ -619,7 +695,8 @@ def solve_slepc(source, comm=None, k: int | None = None, w_max: float | None = N
                                     if state["products"] else {}),
                  **({"upper_bound": state["upper"], "max_degree": max_degree} if method == "chebyshev" else {}),
                  "last_ksp_iterations": state["ksp_its"], "verify_seconds": state["verify_s"],
-                 "nprocs": pcomm.getSize(), **user_opts},
+                 "main_iterations": state["main_its"],
+                 "nprocs": pcomm.getSize(), "conv": conv, "near_null": near_null, **user_opts},
         notes=tuple(notes), seconds=seconds, complete_below=float("nan"),
     )
     return Modes(omega=omega_from_eigenvalues(lam, units), eigenvalues=lam, vectors=V, dimension=dist.d,
@@ -636,6 +713,8 @@ INNERS = ("gamg", "icc", "gamg-block")
 GAMG_BLOCK_OPTIONS = {"st_mg_levels_ksp_type": "richardson", "st_mg_levels_pc_type": "jacobi",
                       "st_mg_levels_ksp_richardson_scale": "0.6", "st_mg_levels_ksp_max_it": "3"}
 STARTS = ("random", "planewaves")
+CONVS = ("relative", "norm")
+NEAR_NULLS = ("translations", "rigid")
 
 
 def _method_label(method: str, inner: str, start: str) -> str:
@@ -648,6 +727,19 @@ def _method_label(method: str, inner: str, start: str) -> str:
 MAX_VERIFY_ROUNDS = 8
 VERIFY_NEV = 12
 LOOSE_TOL = 1e-6
+# conv="norm": SLEPc's LOBPCG tests its own residual estimates, which after locking inside a
+# degenerate level can be below the true residual (FCC crystal, 12-fold level: a true residual 1.45
+# times the tolerance); the solve asks for this fraction of ``tol`` so the residuals computed here
+# stay below ``tol (|D|_inf + |lambda|)``.
+NORM_SAFETY = 0.25
+# conv="norm": the loose search's absolute residual, relative to the wanted set's top eigenvalue.
+# A Ritz pair with |D x - theta x| <= r has an eigenvalue within r of theta (the residual bound for
+# a symmetric matrix, e.g. Parlett, The Symmetric Eigenvalue Problem, SIAM 1998): with r <= 1e-4
+# limit, a Ritz value above limit * (1 + 1e-3) (the check's margin) stands for an eigenvalue above
+# the limit. As with the relative test, the search
+# relies on LOBPCG finding the lowest eigenvalues of the deflated problem. The relative test's
+# 1e-6 |theta| is 1e-6 |theta| / |D| in these units: far tighter than the check needs.
+LOOSE_WEYL = 1e-4
 LEVEL_RTOL = 1e-6
 
 
@@ -682,7 +774,7 @@ def _verify_complete(vecs: list, lams: list, solve, rayleigh, T: list, k, lam_ma
         say(f"slepc: checking for missed eigenvalues below {top:.6e} ({nchk} eigenpairs with the "
             f"{len(vecs)} found deflated)")
         # a cheap search first (loose tolerance): usually it finds nothing below the bound
-        more = solve(nchk, list(T) + list(vecs), main=False, loose=True)
+        more = solve(nchk, list(T) + list(vecs), main=False, loose=True, bound=top)
         more_lam = np.array([rayleigh(v) for v in more]) if more else np.zeros(0)
         if not np.any(more_lam <= limit * (1 + 1e-3) + thr):
             break
