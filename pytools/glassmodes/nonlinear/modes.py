@@ -3,7 +3,8 @@
 ``find_mode(op, kind="cubic", seed=field)`` is the stable entry point (also used by the double-well
 tools): the Riemannian L-BFGS of :mod:`glassmodes.nonlinear.minimize` from the seed, then the
 fixed-point map of the same kind as a polish until the residual
-``||M pi - (kappa/c) g(pi)|| / ||M pi||`` is below ``tol`` (1e-8). ``method="map"`` runs the map
+``||M pi - (kappa/c) g(pi)|| / ||M pi||`` is below ``tol`` (1e-8); the polish is skipped when
+the minimizer already reached ``tol`` (``stop`` then ends in ``map:skipped``). ``method="map"`` runs the map
 alone (the procedure of Khomenko et al. (2020) for cubic modes), ``method="lbfgs"`` the minimizer alone.
 A mode that misses ``tol`` comes back with ``converged=False``, never as converged.
 """
@@ -171,7 +172,11 @@ def find_mode(operator=None, *, kind: str, seed, method: str = "lbfgs+map", tol:
         its["lbfgs"] = tr.iterations
         its["evaluations"] += tr.evaluations
         stop = f"lbfgs:{tr.stop}"
-    if method in ("lbfgs+map", "map"):
+    if method == "lbfgs+map" and ev.residual < tol:
+        # the minimizer already meets the polish's criterion: a map step (one linear solve of M,
+        # hundreds of CG iterations) would not change the mode beyond tol
+        stop += " map:skipped"
+    elif method in ("lbfgs+map", "map"):
         if solver is None:
             solver = ScipyCG(op)
         tr = Trace()
