@@ -191,12 +191,14 @@ class ForceConstantOperator(NonlinearOperator):
         vals = np.empty(indptr[-1])
         cols[indptr[:-1]], vals[indptr[:-1]] = self._i, -1.0
         cols[indptr[:-1][inside] + 1], vals[indptr[:-1][inside] + 1] = self._j[inside], 1.0
-        self._B = sp.csr_matrix((vals, cols, indptr), shape=(npair, fc.natoms))
+        # kept as row blocks of CHUNK pairs (B^T of a block: its CSC view, no copy)
+        whole = sp.csr_matrix((vals, cols, indptr), shape=(npair, fc.natoms))
         self._chunks = []
         for lo in range(0, npair, CHUNK):
             hi = min(lo + CHUNK, npair)
-            b = self._B[lo:hi]
+            b = whole[lo:hi]
             self._chunks.append((lo, hi, b, b.T))
+        del whole, cols, vals, indptr
         stored_mw = bool(fc.meta["values_mass_weighted"])
         m = np.asarray(fc.atoms["mass"], dtype=float)
         self._scale = None if stored_mw else 1.0 / np.sqrt(m)
