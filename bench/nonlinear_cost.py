@@ -78,24 +78,42 @@ def replicate(src: Path, folder: Path, times: int = 2) -> None:
     print(f"replicated {src} x{times}^3 in {time.perf_counter() - t:.1f} s")
 
 
-def products(folder: Path) -> None:
-    """CPU milliseconds of one M z, U3:zz, U4:.zzz, (D, zeta) on a random field (median of 7)."""
+def products(folder: Path, out: Path | None = None) -> None:
+    """Setup CPU seconds and memory, CPU ms of one cost evaluation per kind (M z and g in one pass)
+    and of one M z (sparse M, built here), U3:zz, U4:.zzz, (D, zeta) on a random field (median of 7)."""
     import numpy as np
 
     from glassmodes.fc3 import read_fc3
     from glassmodes.nonlinear import ForceConstantOperator
 
-    op = ForceConstantOperator(read_fc3(folder / "F"))
+    res = {"rss_start_MB": rss_mb(), "loadavg_start": os.getloadavg()[0]}
+    cpu = time.process_time()
+    fc = read_fc3(folder / "F")
+    op = ForceConstantOperator(fc)
+    res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_cpu_seconds=time.process_time() - cpu,
+               rss_after_setup_MB=rss_mb())
     z = op.project(np.random.default_rng(0).normal(size=op.ndof))
-    out = {"natoms": op.natoms}
-    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+
+    def median_ms(fn):
         ts = []
         for _ in range(7):
             t = time.process_time()
-            fn(z)
+            fn()
             ts.append(time.process_time() - t)
-        out[f"{name}_cpu_ms"] = float(np.median(ts) * 1e3)
-    print(json.dumps(out))
+        return float(np.median(ts) * 1e3)
+
+    for kind in ("quartic", "cubic", "phm"):
+        res[f"evaluate_{kind}_cpu_ms"] = median_ms(lambda: op.evaluate_products(kind, z))
+    res["rss_after_evaluations_MB"] = rss_mb()
+    cpu = time.process_time()
+    op.matrix()
+    res.update(matrix_build_cpu_seconds=time.process_time() - cpu, rss_with_matrix_MB=rss_mb())
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        res[f"{name}_cpu_ms"] = median_ms(lambda: fn(z))
+    res["loadavg_end"] = os.getloadavg()[0]
+    print(json.dumps(res))
+    if out is not None:
+        out.write_text(json.dumps(res, indent=1))
 
 
 def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None, save_modes: bool = False) -> None:
@@ -132,11 +150,11 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None,
         psi[:small.size] = small
         psi = op.project(psi)
         psi /= np.linalg.norm(psi)
-        lam = float(psi @ op.matvec(psi))
+        lam = float(psi @ op.evaluate_products("cubic", psi)[0])   # M psi without building M
         res["seed"] = f"softest mode of {embed}, embedded in the first copy"
     elif was_cached:                  # the softest mode of an earlier run on this glass
         psi = np.load(cached)
-        lam = float(psi @ op.matvec(psi))
+        lam = float(psi @ op.evaluate_products("cubic", psi)[0])   # M psi without building M
     else:
         M = op.matrix().tocsc()
         # softest non-translational mode: shift-invert just below zero, translations projected
@@ -216,7 +234,7 @@ def main():
         replicate(a.src, a.dir, a.times)
     else:
         if a.products_only:
-            products(a.dir)
+            products(a.dir, a.out)
         else:
             time_modes(a.dir, a.kinds.split(","), a.out, a.embed, a.save_modes)
 

@@ -242,10 +242,10 @@ class ForceConstantOperator(NonlinearOperator):
         """(M z, c_raw, g) in one pass over the pairs: a = z_j - z_i, then per pair the Hessian
         term K a and the kind's term, gathered together (one sparse product, one reduction over
         the ranks). With a Hessian given at construction, M z is that matrix's product instead."""
-        if not self.fused or (kind == "phm" and self._scale is not None):
+        if not self.fused:
             return super().evaluate_products(kind, z)
         z = np.asarray(z, dtype=float)
-        mz, big_d, gz = self._pass(z, kind, with_m=True)
+        mz, big_d, gz = self._pass(z, kind, with_m=True, weighted=kind != "phm")
         return mz, (big_d if kind == "phm" else float(z @ gz)), gz
 
     def _pass(self, z, kind, with_m, weighted=True):
@@ -259,20 +259,23 @@ class ForceConstantOperator(NonlinearOperator):
         if kind == "quartic" and not self.has_quartic:
             raise ValueError("quartic modes need the fourth-order pair table: write it with "
                              "`write_fc3 GROUP FILE method analytic order 4`")
-        d = self.dimension
-        scale = self._scale if weighted else None
-        u = np.asarray(z, dtype=float).reshape(self.natoms, d)
-        if scale is not None:
-            u = u * scale[:, None]
+        d, scale = self.dimension, self._scale
+        z = np.asarray(z, dtype=float).reshape(self.natoms, d)
+        u = z if scale is None else z * scale[:, None]
+        # the field whose differences enter g: mass weighted, except for the PHM pairs
+        ug = z if (kind == "phm" and not weighted) else u
         rows = 2 * d if with_m else d
         w = np.zeros((self.natoms, rows))
         big_d = 0.0
         # blocks of CHUNK pairs: every per-pair temporary stays in the cache (several times
         # faster than whole-table arrays at N ~ 1e4-1e5, where those are tens of MB)
         for lo, hi, b, bt in self._chunks:
-            big_d += self._pass_chunk(u, kind, with_m, lo, hi, b, bt, w)
+            big_d += self._pass_chunk(u if with_m else None, ug, kind, lo, hi, b, bt, w)
         if scale is not None:
-            w *= scale[:, None]
+            if with_m:                                 # the M z columns
+                w[:, :d] *= scale[:, None]
+            if ug is u:                                # the g columns (not for the PHM pairs)
+                w[:, rows - d:] *= scale[:, None]
         if kind == "phm" and self.comm is not None:    # each rank holds a slice of the pairs
             big_d = self.comm.allreduce(big_d)
         w = self._sum_ranks(w.ravel()).reshape(self.natoms, rows)
@@ -281,17 +284,27 @@ class ForceConstantOperator(NonlinearOperator):
         mz = np.ascontiguousarray(w[:, :d]).ravel() if with_m else None
         return mz, (big_d if kind == "phm" else None), gz
 
-    def _pass_chunk(self, u, kind, with_m, lo, hi, b, bt, w):
-        """Pairs lo:hi of :meth:`_pass`; adds their gathered terms to w, returns their part of D."""
+    def _pass_chunk(self, u, ug, kind, lo, hi, b, bt, w):
+        """Pairs lo:hi of :meth:`_pass` (u: field of the M z part or None, ug: of g); adds their
+        gathered terms to w, returns their part of D."""
         d = self.dimension
         nT = self._nT[:, lo:hi]
-        a = np.ascontiguousarray((b @ u).T)            # shape=(d, pairs)
+        with_m = u is not None
+        big_d = 0.0
+        if with_m and ug is not u:                     # PHM of a plain-stored table: M z apart
+            a = np.ascontiguousarray((b @ u).T)
+            na = nT[0] * a[0]
+            for k in range(1, d):
+                na += nT[k] * a[k]
+            am, nam = a, na
+        a = np.ascontiguousarray((b @ ug).T)           # shape=(d, pairs)
         na = nT[0] * a[0]
         aa = a[0] * a[0]
         for k in range(1, d):
             na += nT[k] * a[k]
             aa += a[k] * a[k]
-        big_d = 0.0
+        if not with_m or ug is u:
+            am, nam = a, na
         if kind == "cubic":
             al = self._D[lo:hi] * na * na
             al += self._C[lo:hi] * aa
@@ -311,11 +324,11 @@ class ForceConstantOperator(NonlinearOperator):
         tmp = np.empty_like(na)
         off = 0
         if with_m:
-            hm = self._hn[lo:hi] * na
+            hm = self._hn[lo:hi] * nam
             h1 = self._h1[lo:hi]
             for k in range(d):
                 np.multiply(hm, nT[k], out=t[k])
-                np.multiply(h1, a[k], out=tmp)
+                np.multiply(h1, am[k], out=tmp)
                 t[k] += tmp
             off = d
         for k in range(d):
