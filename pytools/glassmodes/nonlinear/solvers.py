@@ -116,6 +116,9 @@ class PetscCG:
     Vectors in and out are whole (every rank the same), as everywhere in
     :mod:`glassmodes.nonlinear`. Warm start from ``x0`` (``setInitialGuessNonzero``).
 
+    The matrix and the KSP are set up on the first ``solve`` (collectively, on every rank: the ranks
+    run the same steps), so a search whose minimizer needs no map step never builds M.
+
     Parameters
     ----------
     op : NonlinearOperator with ``matrix()``
@@ -132,7 +135,12 @@ class PetscCG:
         self.PETSc = PETSc
         self.op = op
         self.rtol = rtol
+        self.maxiter = maxiter
         self.iterations = 0
+        self._ksp = None        # set up on the first solve: no sparse M when no map step runs
+
+    def _setup(self):
+        PETSc, op, rtol, maxiter = self.PETSc, self.op, self.rtol, self.maxiter
         comm = getattr(op, "comm", None)
         self._mpi = comm
         pcomm = PETSc.COMM_SELF if comm is None else PETSc.Comm(comm)
@@ -179,6 +187,8 @@ class PetscCG:
         nb = np.linalg.norm(b)
         if nb == 0:
             return np.zeros_like(b)
+        if self._ksp is None:
+            self._setup()
         lo, hi = self._lo, self._hi
         self._b.setArray(b[lo:hi])
         self._x.setArray(np.zeros(hi - lo) if x0 is None else self.op.project(x0)[lo:hi])
