@@ -87,15 +87,10 @@ class NonlinearOperator:
         :func:`glassmodes.nonlinear.costs.evaluate`), c_raw = U4::zzzz, U3:.zzz or D and
         g = U4:.zzz, U3:zz or zeta. This default calls ``matvec`` and the kind's product; an
         operator may compute both in one pass (:class:`ForceConstantOperator` does)."""
-        mz = self.matvec(z)
-        if kind == "quartic":
-            g = self.quartic(z)
-            return mz, float(z @ g), g
-        if kind == "cubic":
-            g = self.cubic(z)
-            return mz, float(z @ g), g
-        big_d, zeta = self.pairs(z)
-        return mz, big_d, zeta
+        from glassmodes.nonlinear.costs import nonlinear_force
+
+        craw, g = nonlinear_force(self, kind, z)
+        return self.matvec(z), craw, g
 
     def cubic(self, z):
         raise NotImplementedError
