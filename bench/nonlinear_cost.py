@@ -1,20 +1,24 @@
 """Time and memory per nonlinear mode against N (3D Kob-Andersen glass quenched from random positions).
 
-Two stages in separate processes so that the peak memory of the mode search is its own:
-  python bench/nonlinear_cost.py prepare --n 4000 --dir /tmp/nlbench/4000   # LAMMPS: glass, H, order-4 table
-  python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4000 --dir /tmp/nlbench/32000   # 2x2x2 copy
-  python bench/nonlinear_cost.py time --dir /tmp/nlbench/4000 [--kinds quartic,cubic,phm] [--out F.json]
-  python bench/nonlinear_cost.py time --dir /tmp/nlbench/32000 --embed /tmp/nlbench/4000 --out G.json
-The seed is the softest harmonic mode (sparse shift-invert, glassmodes.modes, k = 4); the chain is the
-CLI's: quartic from psi, cubic from the quartic mode, PHM from psi. Reported per mode: wall seconds,
-L-BFGS iterations, map steps, CG iterations, residual; per stage: seconds of the seed eigenproblem and
-the process's peak resident memory (ru_maxrss) after each stage.
+Stages in separate processes so that the peak memory of the mode search is its own:
+  python bench/nonlinear_cost.py prepare --n 4096 --dir /tmp/nlbench/4096   # LAMMPS: glass, order-4 table
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/4096 --out F.json   # also writes psi.npy there
+  python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4096 --dir /tmp/nlbench/32768   # 2x2x2 copy
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/32768 --embed /tmp/nlbench/4096 --out G.json
+  python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4096 --dir /tmp/nlbench/110592 --times 3
+The seed is the softest harmonic mode (sparse shift-invert), or for a replicated glass (--embed) that
+of the original placed in the first copy; the chain is the CLI's: quartic from psi, cubic from the
+quartic mode, PHM from psi. Reported per mode: wall and CPU seconds, the load average, L-BFGS
+iterations and cost evaluations, map steps, CG iterations, residual; per stage: CPU seconds of the
+setup (reading the table, building the operator) and the process's peak resident memory
+(ru_maxrss) after each stage; CPU ms of one cost evaluation per kind and of each product.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -74,27 +78,45 @@ def replicate(src: Path, folder: Path, times: int = 2) -> None:
     print(f"replicated {src} x{times}^3 in {time.perf_counter() - t:.1f} s")
 
 
-def products(folder: Path) -> None:
-    """CPU milliseconds of one M z, U3:zz, U4:.zzz, (D, zeta) on a random field (median of 7)."""
+def products(folder: Path, out: Path | None = None) -> None:
+    """Setup CPU seconds and memory, CPU ms of one cost evaluation per kind (M z and g in one pass)
+    and of one M z (sparse M, built here), U3:zz, U4:.zzz, (D, zeta) on a random field (median of 7)."""
     import numpy as np
 
     from glassmodes.fc3 import read_fc3
     from glassmodes.nonlinear import ForceConstantOperator
 
-    op = ForceConstantOperator(read_fc3(folder / "F"))
+    res = {"rss_start_MB": rss_mb(), "loadavg_start": os.getloadavg()[0]}
+    cpu = time.process_time()
+    fc = read_fc3(folder / "F")
+    op = ForceConstantOperator(fc)
+    res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_cpu_seconds=time.process_time() - cpu,
+               rss_after_setup_MB=rss_mb())
     z = op.project(np.random.default_rng(0).normal(size=op.ndof))
-    out = {"natoms": op.natoms}
-    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+
+    def median_ms(fn):
         ts = []
         for _ in range(7):
             t = time.process_time()
-            fn(z)
+            fn()
             ts.append(time.process_time() - t)
-        out[f"{name}_cpu_ms"] = float(np.median(ts) * 1e3)
-    print(json.dumps(out))
+        return float(np.median(ts) * 1e3)
+
+    for kind in ("quartic", "cubic", "phm"):
+        res[f"evaluate_{kind}_cpu_ms"] = median_ms(lambda: op.evaluate_products(kind, z))
+    res["rss_after_evaluations_MB"] = rss_mb()
+    cpu = time.process_time()
+    op.matrix()
+    res.update(matrix_build_cpu_seconds=time.process_time() - cpu, rss_with_matrix_MB=rss_mb())
+    for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
+        res[f"{name}_cpu_ms"] = median_ms(lambda: fn(z))
+    res["loadavg_end"] = os.getloadavg()[0]
+    print(json.dumps(res))
+    if out is not None:
+        out.write_text(json.dumps(res, indent=1))
 
 
-def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None) -> None:
+def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None, save_modes: bool = False) -> None:
     import numpy as np
     import scipy.sparse.linalg as spla
 
@@ -103,11 +125,13 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None)
     from glassmodes.nonlinear.solvers import ScipyCG
 
     res = {"rss_start_MB": rss_mb(), "note": "seconds = wall, cpu_seconds = this process's CPU time (the "
-           "machine is shared: wall/cpu gives the load)"}
+           "machine is shared: wall/cpu gives the load)", "loadavg_start": os.getloadavg()[0]}
     t = time.perf_counter()
+    cpu0 = time.process_time()
     fc = read_fc3(folder / "F")
     op = ForceConstantOperator(fc)
-    res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_seconds=time.perf_counter() - t)
+    res.update(natoms=op.natoms, npairs=int(fc.records.shape[0]), setup_seconds=time.perf_counter() - t,
+               setup_cpu_seconds=time.process_time() - cpu0, rss_after_setup_MB=rss_mb())
     t = time.perf_counter()
     cpu0 = time.process_time()
     cached = folder / "psi.npy"
@@ -126,11 +150,11 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None)
         psi[:small.size] = small
         psi = op.project(psi)
         psi /= np.linalg.norm(psi)
-        lam = float(psi @ op.matvec(psi))
+        lam = float(psi @ op.evaluate_products("cubic", psi)[0])   # M psi without building M
         res["seed"] = f"softest mode of {embed}, embedded in the first copy"
     elif was_cached:                  # the softest mode of an earlier run on this glass
         psi = np.load(cached)
-        lam = float(psi @ op.matvec(psi))
+        lam = float(psi @ op.evaluate_products("cubic", psi)[0])   # M psi without building M
     else:
         M = op.matrix().tocsc()
         # softest non-translational mode: shift-invert just below zero, translations projected
@@ -142,7 +166,8 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None)
                 psi, lam = v / np.linalg.norm(v), vals[j]
                 break
         np.save(cached, psi)
-    res.update(seed_cached=was_cached, seed_seconds=time.perf_counter() - t, seed_cpu_seconds=time.process_time() - cpu0, psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
+    res.update(seed_cached=was_cached, seed_seconds=time.perf_counter() - t, seed_cpu_seconds=time.process_time() - cpu0,
+               psi_kappa=float(lam), rss_after_seed_MB=rss_mb())
     solver = ScipyCG(op)
     modes = {}
     seed_of = {"quartic": psi, "cubic": None, "phm": psi}
@@ -152,11 +177,25 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None)
         m = find_mode(op, kind=kind, seed=s, solver=solver)
         cpu = time.process_time() - cpu
         modes[kind] = m
-        res[kind] = {"seconds": m.seconds, "cpu_seconds": cpu, "omega": m.omega, "Ne": m.participation_number,
-                     "residual": m.residual, "converged": m.converged, "iterations": m.iterations,
-                     "stop": m.stop, "rss_MB": rss_mb()}
+        res[kind] = {"seconds": m.seconds, "cpu_seconds": cpu, "omega": m.omega, "kappa": m.kappa,
+                     "Ne": m.participation_number, "residual": m.residual, "converged": m.converged,
+                     "iterations": m.iterations, "stop": m.stop, "rss_MB": rss_mb(), "loadavg": os.getloadavg()[0]}
+        if save_modes:
+            np.save(folder / f"pi_{kind}.npy", m.pi)
         print(kind, json.dumps(res[kind]), flush=True)
-    # per-product cost
+    # one cost evaluation (M z and g in one pass over the pairs), CPU ms, median of 5
+    for kind in kinds:
+        ts = []
+        for _ in range(5):
+            c = time.process_time()
+            op.evaluate_products(kind, psi)
+            ts.append(time.process_time() - c)
+        res[f"evaluate_{kind}_cpu_ms"] = float(np.median(ts) * 1e3)
+    res["rss_after_modes_MB"] = rss_mb()
+    # per-product cost (the first matvec builds the sparse M: memory of the map's linear solves)
+    t = time.process_time()
+    op.matrix()
+    res["matrix_build_cpu_seconds"] = time.process_time() - t
     z = psi
     for name, fn in (("matvec", op.matvec), ("cubic", op.cubic), ("quartic", op.quartic), ("pairs", op.pairs)):
         t = time.perf_counter()
@@ -177,25 +216,27 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None)
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=("prepare", "replicate", "time"))
-    ap.add_argument("--src", type=Path, help="replicate: folder of the glass to copy 2x2x2")
+    ap.add_argument("--src", type=Path, help="replicate: folder of the glass to copy TIMES^3 times")
+    ap.add_argument("--times", type=int, default=2, help="replicate: copies per box side (2: 8 copies)")
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--kinds", default="quartic,cubic,phm")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--embed", type=Path, help="time: seed = psi.npy of this (smaller, replicated) glass's folder, "
                                                 "zero-padded (no eigensolve of the large glass)")
+    ap.add_argument("--save-modes", action="store_true", help="time: write pi_<kind>.npy into --dir")
     ap.add_argument("--products-only", action="store_true",
                     help="time: only the CPU time of one product of each kind (random field), no mode search")
     a = ap.parse_args()
     if a.stage == "prepare":
         prepare(a.n, a.dir)
     elif a.stage == "replicate":
-        replicate(a.src, a.dir)
+        replicate(a.src, a.dir, a.times)
     else:
         if a.products_only:
-            products(a.dir)
+            products(a.dir, a.out)
         else:
-            time_modes(a.dir, a.kinds.split(","), a.out, a.embed)
+            time_modes(a.dir, a.kinds.split(","), a.out, a.embed, a.save_modes)
 
 
 if __name__ == "__main__":

@@ -92,9 +92,8 @@ def evaluate(op, kind: str, z: np.ndarray) -> Evaluation:
     check_kind(kind)
     z = np.asarray(z, dtype=float)
     nz2 = float(z @ z)
-    mz = op.matvec(z)
+    mz, craw, g = op.evaluate_products(kind, z)
     a = float(z @ mz)
-    craw, g = nonlinear_force(op, kind, z)
     pa, pc, _ = _POWERS[kind]
     if craw == 0.0 or not np.isfinite(craw):
         raise FloatingPointError(f"{kind} cost undefined: the {'tau' if kind == 'cubic' else 'chi/D'} "

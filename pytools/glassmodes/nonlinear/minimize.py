@@ -3,7 +3,8 @@
 **L-BFGS** (Huang, Gallivan and Absil, SIAM J. Optim. 25, 1660 (2015), with the simplest
 retraction and transport): iterates z on the unit sphere, zero modes projected out; retraction
 R(z, v) = (z + v)/|z + v|; vector transport by projection onto the tangent space
-(I - z z^T) P; the two-loop recursion on the stored (s, y) pairs; Armijo backtracking. The
+(I - z z^T) P; the two-loop recursion on the stored (s, y) pairs, optionally preconditioned
+(initial inverse Hessian gamma P, e.g. the block-Jacobi inverse of M); Armijo backtracking. The
 costs are homogeneous of degree 0 in z, so their Euclidean gradient at a unit z is already
 tangent (Euler), only the projection of the zero modes is applied.
 
@@ -59,7 +60,8 @@ def _start(op, kind, z0, trace):
 
 
 def lbfgs_sphere(op, kind: str, z0: np.ndarray, *, tol: float = 1e-8, max_iter: int = 2000,
-                 memory: int = 10, trace: Trace | None = None) -> tuple[np.ndarray, Evaluation]:
+                 memory: int = 10, trace: Trace | None = None,
+                 precondition=None) -> tuple[np.ndarray, Evaluation]:
     """Minimize the ``kind`` cost on the unit sphere from ``z0`` (Riemannian L-BFGS).
 
     Parameters
@@ -76,6 +78,12 @@ def lbfgs_sphere(op, kind: str, z0: np.ndarray, *, tol: float = 1e-8, max_iter: 
     trace : Trace, optional
         Filled with iteration counts and the reason of the stop (``tol``, ``line-search``
         when no decrease is representable any more, ``max_iter``).
+    precondition : callable, optional
+        v -> P v with P symmetric positive definite, shape=(n,) -> (n,): the initial inverse
+        Hessian of the two-loop recursion is gamma P (projected on the tangent space), gamma =
+        s.y / y.P y (Nocedal and Wright, Numerical Optimization, 2nd ed., Sec. 7.2). The
+        block-Jacobi inverse of M (:class:`glassmodes.nonlinear.solvers.BlockJacobi`) takes
+        about 2/3 of the iterations of the scaled identity (default None).
 
     Returns
     -------
@@ -97,11 +105,13 @@ def lbfgs_sphere(op, kind: str, z0: np.ndarray, *, tol: float = 1e-8, max_iter: 
             a = rho * (s @ q)
             alphas.append((a, rho, s, y))
             q -= a * y
+        pq = q if precondition is None else _tangent(op, z, precondition(q))
         if S:
-            gamma = (S[-1] @ Y[-1]) / (Y[-1] @ Y[-1])
+            py = Y[-1] if precondition is None else precondition(Y[-1])
+            gamma = (S[-1] @ Y[-1]) / (Y[-1] @ py)
         else:
-            gamma = 0.05 / max(np.linalg.norm(g), 1e-300)    # first step: 0.05 rad
-        r = gamma * q
+            gamma = 0.05 / max(np.linalg.norm(pq), 1e-300)    # first step: 0.05 rad
+        r = gamma * pq
         for a, rho, s, y in reversed(alphas):
             b = rho * (y @ r)
             r += (a - b) * s

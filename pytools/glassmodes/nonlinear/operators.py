@@ -33,6 +33,14 @@ from glassmodes.fc3 import kernels
 from glassmodes.modes.core import translation_basis, unit_factor
 
 
+CHUNK = 32768      # pairs per block of the one-pass products (temporaries of 256 kB each)
+
+try:        # SciPy's kernel of CSC @ dense, accumulating into its output (y += A x)
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
+except ImportError:         # pragma: no cover - a SciPy without it: the public product (one more temporary)
+    _csc_matvecs = None
+
+
 class NonlinearOperator:
     """The interface the minimizers and maps use (see the module docs for the products).
 
@@ -73,6 +81,16 @@ class NonlinearOperator:
 
     def matvec(self, z):
         raise NotImplementedError
+
+    def evaluate_products(self, kind: str, z: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        """(M z, c_raw, g): the products one cost evaluation needs (see
+        :func:`glassmodes.nonlinear.costs.evaluate`), c_raw = U4::zzzz, U3:.zzz or D and
+        g = U4:.zzz, U3:zz or zeta. This default calls ``matvec`` and the kind's product; an
+        operator may compute both in one pass (:class:`ForceConstantOperator` does)."""
+        from glassmodes.nonlinear.costs import nonlinear_force
+
+        craw, g = nonlinear_force(self, kind, z)
+        return self.matvec(z), craw, g
 
     def cubic(self, z):
         raise NotImplementedError
@@ -131,25 +149,51 @@ class ForceConstantOperator(NonlinearOperator):
         self.ndof = fc.ndof
         self.units = units or str(fc.meta.get("units", "lj"))
         self.has_quartic = fc.order >= 4
-        self._m = sp.csr_matrix(hessian) if hessian is not None else self.fc.hessian()
-        if self._m.shape != (self.ndof, self.ndof):
-            raise ValueError(f"Hessian of shape {self._m.shape}, the table has {self.ndof} degrees of freedom")
+        # M as a sparse matrix is built only when asked for (matrix(), matvec(): the linear solves
+        # of the maps); a cost evaluation takes M z from the pair table in the same pass as g(z)
+        self._m = None
+        self.fused = hessian is None
+        if hessian is not None:
+            self._m = sp.csr_matrix(hessian)
+            if self._m.shape != (self.ndof, self.ndof):
+                raise ValueError(f"Hessian of shape {self._m.shape}, the table has {self.ndof} degrees of freedom")
         rec = fc.records
         self._i = np.asarray(rec["i"], dtype=np.int64)
         self._j = np.asarray(rec["j"], dtype=np.int64)
         # diagonal contractions (U3:zz, U4:.zzz) in one pass over this rank's pairs; the same
-        # formulas as glassmodes.fc3.kernels with u = v = w (checked against them in the tests)
-        self._geo = kernels.PairGeometry(self._i, self._j, rec["r"], rec["dphi"], fc.dimension)
-        self._jj = np.where(self._j < 0, fc.natoms, self._j)
+        # formulas as glassmodes.fc3.kernels with u = v = w (checked against them in the tests).
+        # Only what the pass needs is kept, one contiguous array per pair quantity and per
+        # component (1-D loops: the (P, d) broadcasts cost several times more)
+        g = kernels.PairGeometry(self._i, self._j, rec["r"], rec["dphi"], fc.dimension)
+        self._nT = np.ascontiguousarray(g.n.T)                  # unit vectors, shape=(d, P)
+        self._h1 = g.d1 / g.rlen                       # Hessian block K = d2 n n + (d1/r)(I - n n)
+        self._hn = g.d2 - self._h1
+        self._C, self._D = g.C, g.D                    # U3 per pair: D n n n + C (n I + perm.)
+        self._c2 = 2.0 * g.C
+        if self.has_quartic:
+            self._E = g.E
+            self._dr3 = 3.0 * g.D / g.rlen
+            self._cr3 = 3.0 * g.C / g.rlen
+        del g
         # incidence matrix B (pairs x atoms): (B u)_p = u_j - u_i (u_j = 0 outside the group); the
         # gathers w_j += t_p, w_i -= t_p are B^T t (sparse products: faster than fancy indexing)
+        # (built as CSR directly: row p holds -1 at i and, inside the group, +1 at j)
         npair = self._i.size
         inside = self._j >= 0
-        rows = np.concatenate([np.arange(npair), np.flatnonzero(inside)])
-        cols = np.concatenate([self._i, self._j[inside]])
-        vals = np.concatenate([-np.ones(npair), np.ones(int(inside.sum()))])
-        self._B = sp.csr_matrix((vals, (rows, cols)), shape=(npair, fc.natoms))
-        self._BT = self._B.T.tocsr()
+        indptr = np.zeros(npair + 1, dtype=np.int64)
+        np.cumsum(1 + inside, out=indptr[1:])
+        cols = np.empty(indptr[-1], dtype=np.int64)
+        vals = np.empty(indptr[-1])
+        cols[indptr[:-1]], vals[indptr[:-1]] = self._i, -1.0
+        cols[indptr[:-1][inside] + 1], vals[indptr[:-1][inside] + 1] = self._j[inside], 1.0
+        # kept as row blocks of CHUNK pairs (B^T of a block: its CSC view, no copy)
+        whole = sp.csr_matrix((vals, cols, indptr), shape=(npair, fc.natoms))
+        self._chunks = []
+        for lo in range(0, npair, CHUNK):
+            hi = min(lo + CHUNK, npair)
+            b = whole[lo:hi]
+            self._chunks.append((lo, hi, b, b.T))
+        del whole, cols, vals, indptr
         stored_mw = bool(fc.meta["values_mass_weighted"])
         m = np.asarray(fc.atoms["mass"], dtype=float)
         self._scale = None if stored_mw else 1.0 / np.sqrt(m)
@@ -166,24 +210,133 @@ class ForceConstantOperator(NonlinearOperator):
         return self.fc.comm
 
     def matvec(self, z):
-        return self._m @ np.asarray(z, dtype=float)
+        return self.matrix() @ np.asarray(z, dtype=float)
 
     def matrix(self):
+        """M (mass weighted, summed over the ranks: every rank holds the whole matrix), built on
+        the first call from the pair table (``fc.hessian()``, the matrix of ``write_hessian``)."""
+        if self._m is None:
+            self._m = self.fc.hessian()
         return self._m
 
-    def _differences(self, z):
-        u = np.asarray(z, dtype=float).reshape(self.natoms, self.dimension)
+    def block_diagonal(self):
+        """The d x d diagonal blocks of M, shape=(N, d, d), summed from the pairs (no matrix built)."""
+        d, n = self.dimension, self.natoms
+        nn = self._nT.T[:, :, None] * self._nT.T[:, None, :]
+        k = (self._hn[:, None, None] * nn + self._h1[:, None, None] * np.eye(d)[None]).reshape(-1, d * d)
+        jj = np.where(self._j < 0, n, self._j)
+        out = np.empty((n, d * d))
+        for q in range(d * d):
+            out[:, q] = (np.bincount(self._i, weights=k[:, q], minlength=n + 1)
+                         + np.bincount(jj, weights=k[:, q], minlength=n + 1))[:n]
         if self._scale is not None:
-            u = u * self._scale[:, None]
-        a = self._B @ u
-        g = self._geo
-        return a, np.einsum("pa,pa->p", g.n, a), np.einsum("pa,pa->p", a, a)
+            out *= np.repeat(self._scale ** 2, d * d).reshape(n, d * d)
+        return self._sum_ranks(out.ravel()).reshape(n, d, d)
 
-    def _gather(self, t):
-        w = self._BT @ t
-        if self._scale is not None:
-            w *= self._scale[:, None]
-        return self._sum_ranks(w.ravel())
+    def evaluate_products(self, kind, z):
+        """(M z, c_raw, g) in one pass over the pairs: a = z_j - z_i, then per pair the Hessian
+        term K a and the kind's term, gathered together (one sparse product, one reduction over
+        the ranks). With a Hessian given at construction, M z is that matrix's product instead."""
+        if not self.fused:
+            return super().evaluate_products(kind, z)
+        z = np.asarray(z, dtype=float)
+        mz, big_d, gz = self._pass(z, kind, with_m=True, weighted=kind != "phm")
+        return mz, (big_d if kind == "phm" else float(z @ gz)), gz
+
+    def _pass(self, z, kind, with_m, weighted=True):
+        """One pass over this rank's pairs: (M z or None, D or None, g), summed over the ranks.
+
+        Per pair, with a = z_j - z_i (z times 1/sqrt(m) when the table is stored plain and
+        ``weighted``), na = n.a, aa = a.a, the terms are alpha n + beta a:
+        M z: alpha = (phi'' - phi'/r) na, beta = phi'/r;  U3:zz: alpha = D na^2 + C aa,
+        beta = 2 C na;  U4:.zzz: alpha = (E na^2 + 3 (D/r) aa) na, beta = 3 ((D/r) na^2 + (C/r) aa);
+        zeta: alpha = 0, beta = aa. The gather w_j += t_p, w_i -= t_p is B^T t."""
+        if kind == "quartic" and not self.has_quartic:
+            raise ValueError("quartic modes need the fourth-order pair table: write it with "
+                             "`write_fc3 GROUP FILE method analytic order 4`")
+        d, scale = self.dimension, self._scale
+        z = np.asarray(z, dtype=float).reshape(self.natoms, d)
+        u = z if scale is None else z * scale[:, None]
+        # the field whose differences enter g: mass weighted, except for the PHM pairs
+        ug = z if (kind == "phm" and not weighted) else u
+        rows = 2 * d if with_m else d
+        w = np.zeros((self.natoms, rows))
+        big_d = 0.0
+        # blocks of CHUNK pairs: every per-pair temporary stays in the cache (several times
+        # faster than whole-table arrays at N ~ 1e4-1e5, where those are tens of MB)
+        for lo, hi, b, bt in self._chunks:
+            big_d += self._pass_chunk(u if with_m else None, ug, kind, lo, hi, b, bt, w)
+        if scale is not None:
+            if with_m:                                 # the M z columns
+                w[:, :d] *= scale[:, None]
+            if ug is u:                                # the g columns (not for the PHM pairs)
+                w[:, rows - d:] *= scale[:, None]
+        if kind == "phm" and self.comm is not None:    # each rank holds a slice of the pairs
+            big_d = self.comm.allreduce(big_d)
+        w = self._sum_ranks(w.ravel()).reshape(self.natoms, rows)
+        off = d if with_m else 0
+        gz = np.ascontiguousarray(w[:, off:]).ravel()
+        mz = np.ascontiguousarray(w[:, :d]).ravel() if with_m else None
+        return mz, (big_d if kind == "phm" else None), gz
+
+    def _pass_chunk(self, u, ug, kind, lo, hi, b, bt, w):
+        """Pairs lo:hi of :meth:`_pass` (u: field of the M z part or None, ug: of g); adds their
+        gathered terms to w, returns their part of D."""
+        d = self.dimension
+        nT = self._nT[:, lo:hi]
+        with_m = u is not None
+        big_d = 0.0
+        if with_m and ug is not u:                     # PHM of a plain-stored table: M z apart
+            a = np.ascontiguousarray((b @ u).T)
+            na = nT[0] * a[0]
+            for k in range(1, d):
+                na += nT[k] * a[k]
+            am, nam = a, na
+        a = np.ascontiguousarray((b @ ug).T)           # shape=(d, pairs)
+        na = nT[0] * a[0]
+        aa = a[0] * a[0]
+        for k in range(1, d):
+            na += nT[k] * a[k]
+            aa += a[k] * a[k]
+        if not with_m or ug is u:
+            am, nam = a, na
+        if kind == "cubic":
+            al = self._D[lo:hi] * na * na
+            al += self._C[lo:hi] * aa
+            be = self._c2[lo:hi] * na
+        elif kind == "quartic":
+            na2 = na * na
+            al = self._E[lo:hi] * na2
+            al += self._dr3[lo:hi] * aa
+            al *= na
+            be = self._dr3[lo:hi] * na2
+            be += self._cr3[lo:hi] * aa
+        else:                                          # phm
+            al, be = None, aa
+            big_d = float(aa @ aa)
+        rows = w.shape[1]
+        t = np.empty((rows, hi - lo))
+        tmp = np.empty_like(na)
+        off = 0
+        if with_m:
+            hm = self._hn[lo:hi] * nam
+            h1 = self._h1[lo:hi]
+            for k in range(d):
+                np.multiply(hm, nT[k], out=t[k])
+                np.multiply(h1, am[k], out=tmp)
+                t[k] += tmp
+            off = d
+        for k in range(d):
+            np.multiply(be, a[k], out=t[off + k])
+            if al is not None:
+                np.multiply(al, nT[k], out=tmp)
+                t[off + k] += tmp
+        tc = np.ascontiguousarray(t.T)
+        if _csc_matvecs is not None:                  # w += B^T t in place (no (N, rows) temporary)
+            _csc_matvecs(bt.shape[0], bt.shape[1], rows, bt.indptr, bt.indices, bt.data, tc.ravel(), w.ravel())
+        else:
+            w += bt @ tc
+        return big_d
 
     def _sum_ranks(self, w):
         """Sum of a vector over the ranks holding slices of the pairs (as is in serial)."""
@@ -196,31 +349,16 @@ class ForceConstantOperator(NonlinearOperator):
 
     def cubic(self, z):
         """U3:zz; per pair t = (D (n.a)^2 + C a.a) n + 2 C (n.a) a, a = z_j - z_i."""
-        g = self._geo
-        a, na, aa = self._differences(z)
-        t = (g.D * na * na + g.C * aa)[:, None] * g.n + (2.0 * g.C * na)[:, None] * a
-        return self._gather(t)
+        return self._pass(z, "cubic", with_m=False)[2]
 
     def quartic(self, z):
         """U4:.zzz; per pair t = (E (n.a)^3 + 3 (D/r) (a.a)(n.a)) n + 3 ((D/r)(n.a)^2 + (C/r) a.a) a."""
-        if not self.has_quartic:
-            raise ValueError("quartic modes need the fourth-order pair table: write it with "
-                             "`write_fc3 GROUP FILE method analytic order 4`")
-        g = self._geo
-        a, na, aa = self._differences(z)
-        dr, cr = g.D / g.rlen, g.C / g.rlen
-        t = (g.E * na ** 3 + 3.0 * dr * aa * na)[:, None] * g.n + (3.0 * (dr * na * na + cr * aa))[:, None] * a
-        return self._gather(t)
+        return self._pass(z, "quartic", with_m=False)[2]
 
     def pairs(self, z):
         """D = sum_p |z_j - z_i|^4 over this table's pairs and zeta = dD/dz / 4 (z as given, mass weighted)."""
-        dz = self._B @ np.asarray(z, dtype=float).reshape(self.natoms, self.dimension)
-        s = np.einsum("pa,pa->p", dz, dz)
-        big_d = float(np.dot(s, s))
-        zeta = (self._BT @ (s[:, None] * dz)).ravel()
-        if self.comm is not None:          # each rank holds a slice of the pairs
-            big_d = self.comm.allreduce(big_d)
-        return big_d, self._sum_ranks(zeta)
+        _, big_d, zeta = self._pass(z, "phm", with_m=False, weighted=False)
+        return big_d, zeta
 
 
 class OscillatorOperator(NonlinearOperator):

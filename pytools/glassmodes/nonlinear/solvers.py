@@ -18,6 +18,40 @@ class LinearSolveError(RuntimeError):
     """A linear solve did not reach its tolerance."""
 
 
+class BlockJacobi:
+    """v -> P v with P = blockdiag(M)^-1, the d x d diagonal blocks of M inverted (shape of v: (n,)).
+
+    Used by the CG solves (:class:`ScipyCG`) and, as the initial inverse Hessian, by the
+    Riemannian L-BFGS (:func:`glassmodes.nonlinear.minimize.lbfgs_sphere`). Each block is
+    inverted through its eigendecomposition with the eigenvalues replaced by their magnitudes
+    (floored at 1e-14 of the largest): P is symmetric positive definite for any M, and equal to
+    the plain block inverse for positive definite blocks (every atom held by its neighbours).
+    ``block_jacobi(op)`` builds it once per operator.
+    """
+
+    def __init__(self, op):
+        self.op = op
+        blocks = op.block_diagonal()
+        lam, vec = np.linalg.eigh(blocks)
+        floor = 1e-14 * (np.max(np.abs(lam)) if lam.size else 1.0)
+        inv_lam = 1.0 / np.maximum(np.abs(lam), floor)
+        self.inverse = np.einsum("kab,kb,kcb->kac", vec, inv_lam, vec)     # shape=(N, d, d)
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        d = self.op.dimension
+        v = np.asarray(v, dtype=float).reshape(-1, d)
+        return np.einsum("kab,kb->ka", self.inverse, v).ravel()
+
+
+def block_jacobi(op) -> BlockJacobi:
+    """The operator's :class:`BlockJacobi` (built on the first call, then kept on the operator)."""
+    bj = getattr(op, "_block_jacobi", None)
+    if bj is None:
+        bj = BlockJacobi(op)
+        op._block_jacobi = bj
+    return bj
+
+
 class ScipyCG:
     """Preconditioned CG for M x = b, x and b orthogonal to the operator's zero modes.
 
@@ -42,19 +76,13 @@ class ScipyCG:
         self.rtol = rtol
         self.maxiter = maxiter
         self.iterations = 0
-        blocks = op.block_diagonal()
-        # invert each d x d block (regularized for an isolated atom with a zero block)
-        scale = np.max(np.abs(blocks)) if blocks.size else 1.0
-        eye = np.eye(blocks.shape[1]) * (1e-14 * scale)
-        self._inv = np.linalg.inv(blocks + eye)
+        self._bj = block_jacobi(op)
         n = op.ndof
         self._A = spla.LinearOperator((n, n), matvec=op.matvec, dtype=float)
         self._M = spla.LinearOperator((n, n), matvec=self._precondition, dtype=float)
 
     def _precondition(self, r):
-        d = self.op.dimension
-        r = np.asarray(r, dtype=float).reshape(-1, d)
-        return self.op.project(np.einsum("kab,kb->ka", self._inv, r).ravel())
+        return self.op.project(self._bj(r))
 
     def solve(self, b: np.ndarray, x0: np.ndarray | None = None) -> np.ndarray:
         """x with M x = P b, x orthogonal to the zero modes, shape=(n,)."""
@@ -88,6 +116,9 @@ class PetscCG:
     Vectors in and out are whole (every rank the same), as everywhere in
     :mod:`glassmodes.nonlinear`. Warm start from ``x0`` (``setInitialGuessNonzero``).
 
+    The matrix and the KSP are set up on the first ``solve`` (collectively, on every rank: the ranks
+    run the same steps), so a search whose minimizer needs no map step never builds M.
+
     Parameters
     ----------
     op : NonlinearOperator with ``matrix()``
@@ -104,7 +135,12 @@ class PetscCG:
         self.PETSc = PETSc
         self.op = op
         self.rtol = rtol
+        self.maxiter = maxiter
         self.iterations = 0
+        self._ksp = None        # set up on the first solve: no sparse M when no map step runs
+
+    def _setup(self):
+        PETSc, op, rtol, maxiter = self.PETSc, self.op, self.rtol, self.maxiter
         comm = getattr(op, "comm", None)
         self._mpi = comm
         pcomm = PETSc.COMM_SELF if comm is None else PETSc.Comm(comm)
@@ -151,6 +187,8 @@ class PetscCG:
         nb = np.linalg.norm(b)
         if nb == 0:
             return np.zeros_like(b)
+        if self._ksp is None:
+            self._setup()
         lo, hi = self._lo, self._hi
         self._b.setArray(b[lo:hi])
         self._x.setArray(np.zeros(hi - lo) if x0 is None else self.op.project(x0)[lo:hi])
