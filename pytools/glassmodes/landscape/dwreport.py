@@ -179,38 +179,21 @@ def write_displacement_mode_file(path: str | os.PathLike, conf, xa: np.ndarray, 
     participation ratio is the one of the displacement. ``conf`` is a
     :class:`glassmodes.landscape.neb.Configuration` of the glass (IDs, types, masses, box).
     """
-    from glassmodes.io.hessian import ATOMS_DTYPE
-    from glassmodes.modes import Modes, SolverInfo, ZeroModes, write_modes
+    from glassmodes.landscape.export import write_field_mode_file
 
     xa = np.asarray(xa, float).reshape(-1, 3)
-    boxlo, boxhi = np.asarray(conf.boxlo, float), np.asarray(conf.boxhi, float)
-    lengths = boxhi - boxlo
+    lengths = np.asarray(conf.boxhi, float) - np.asarray(conf.boxlo, float)
     d = np.asarray(xb, float).reshape(-1, 3) - xa
     d -= lengths * np.round(d / lengths)        # minimum image: a particle that crossed the box is not a jump
     d -= d.mean(axis=0)
-    w = (d * np.sqrt(conf.masses)[:, None]).ravel()
-    norm = float(np.linalg.norm(w))
-    if norm == 0:
+    if not np.any(d):
         raise ValueError("identical ends: r_AB = 0")
-    image = np.floor((xa - boxlo) / lengths).astype(np.int64)
-    atoms = np.zeros(conf.natoms, dtype=ATOMS_DTYPE)
-    atoms["id"], atoms["type"], atoms["mass"] = conf.ids, conf.types, conf.masses
-    atoms["x"] = xa - image * lengths
-    atoms["image"] = image
-    box = {"boxlo": boxlo.tolist(), "boxhi": boxhi.tolist(), "xy": 0.0, "xz": 0.0, "yz": 0.0, "triclinic": False,
-           "periodicity": [1, 1, 1]}
-    info = SolverInfo(backend="double-well", method="r_AB", tol=0.0, zero_tol=0.0, scale=float("nan"), iterations=0,
-                      residual_norms=np.array([np.nan]),
-                      zero_modes=ZeroModes(count=0, max_abs_eigenvalue=float("nan"), translation_residual=float("nan")),
-                      notes=("not an eigenvector: the normalized, mass-weighted displacement x_B - x_A of a double "
-                             "well (translations removed)",))
-    modes = Modes(omega=np.array([np.nan]), eigenvalues=np.array([np.nan]), vectors=(w / norm)[:, None], dimension=3,
-                  units="lj", info=info,
-                  meta={"box": box, "units": "lj", "natoms": conf.natoms, "dimension": 3,
-                        "source": "glassmodes double-wells: r_AB as a mode-like vector", "double_well": meta or {},
-                        "r_AB_norm_mass_weighted": norm},
-                  atoms=atoms)
-    write_modes(path, modes)
+    write_field_mode_file(path, xa, d, conf.ids, conf.types, conf.masses, conf.boxlo, conf.boxhi, (1, 1, 1),
+                          backend="double-well", method="r_AB",
+                          note="not an eigenvector: the normalized, mass-weighted displacement x_B - x_A of a double "
+                               "well (translations removed)",
+                          source="glassmodes double-wells: r_AB as a mode-like vector",
+                          meta={"double_well": meta or {}})
 
 
 __all__ = ["path_potential", "resplit", "flatten", "save_plots", "write_displacement_mode_file"]

@@ -33,42 +33,57 @@ def _masses(types: np.ndarray, type_masses: dict | None) -> np.ndarray:
     return np.array([float(type_masses[int(t)]) for t in types])
 
 
-def write_event_mode_file(path: str | os.PathLike, event, before: np.ndarray, field: np.ndarray, ids: np.ndarray,
-                          types: np.ndarray, boxlo, boxhi, periodicity, units: str = "lj",
-                          type_masses: dict | None = None) -> None:
-    """Write the event as a one-mode glassmodes mode file (module docs)."""
+def write_field_mode_file(path: str | os.PathLike, positions: np.ndarray, field: np.ndarray, ids: np.ndarray,
+                          types: np.ndarray, masses: np.ndarray, boxlo, boxhi, periodicity, *, units: str = "lj",
+                          backend: str, method: str, note: str, source: str, meta: dict | None = None) -> None:
+    """A displacement ``field`` (N, 3) at ``positions`` as a one-"mode" mode file: the mass-weighted unit
+    vector ``sqrt(m_i) field_i / |M^1/2 field|``, frequency NaN, atoms wrapped into the box with image
+    flags. ``backend``/``method``/``note`` describe the field in the solver record; ``meta`` is stored."""
     from glassmodes.io.hessian import ATOMS_DTYPE
     from glassmodes.modes import Modes, SolverInfo, ZeroModes, write_modes
 
     n = len(ids)
-    m = _masses(types, type_masses)
-    w = (field * np.sqrt(m)[:, None]).ravel()
-    norm = np.linalg.norm(w)
+    m = np.asarray(masses, dtype=float)
+    w = (np.asarray(field, dtype=float) * np.sqrt(m)[:, None]).ravel()
+    norm = float(np.linalg.norm(w))
     if norm == 0:
-        raise ValueError(f"event {event.number}: zero displacement field")
+        raise ValueError(f"{source}: zero displacement field")
     boxlo = np.asarray(boxlo, dtype=float)
     boxhi = np.asarray(boxhi, dtype=float)
     lengths = boxhi - boxlo
-    image = np.floor((before - boxlo) / lengths).astype(np.int64)
+    image = np.floor((positions - boxlo) / lengths).astype(np.int64)
     atoms = np.zeros(n, dtype=ATOMS_DTYPE)
     atoms["id"] = ids
     atoms["type"] = types
     atoms["mass"] = m
-    atoms["x"] = before - image * lengths
+    atoms["x"] = positions - image * lengths
     atoms["image"] = image
     box = {"boxlo": boxlo.tolist(), "boxhi": boxhi.tolist(), "xy": 0.0, "xz": 0.0, "yz": 0.0, "triclinic": False,
            "periodicity": [int(bool(p)) for p in periodicity]}
-    meta = {"box": box, "units": units, "natoms": n, "dimension": 3,
-            "source": "glassmodes events: IS displacement field as a mode-like vector",
-            "event": {"number": event.number, "frame": event.frame, "time": event.time, "dr_IS": event.dr,
-                      "dPhi_IS": event.dphi, "N_rearr": event.n_rearr, "a": event.fit.a}}
-    info = SolverInfo(backend="event", method="IS displacement", tol=0.0, zero_tol=0.0, scale=float("nan"),
+    meta = {"box": box, "units": units, "natoms": n, "dimension": 3, "source": source, **(meta or {}),
+            "field_norm_mass_weighted": norm}
+    info = SolverInfo(backend=backend, method=method, tol=0.0, zero_tol=0.0, scale=float("nan"),
                       iterations=0, residual_norms=np.array([np.nan]),
                       zero_modes=ZeroModes(count=0, max_abs_eigenvalue=float("nan"), translation_residual=float("nan")),
-                      notes=("not an eigenvector: the normalized, mass-weighted displacement of an IS transition",))
+                      notes=(note,))
     modes = Modes(omega=np.array([np.nan]), eigenvalues=np.array([np.nan]), vectors=(w / norm)[:, None], dimension=3,
                   units=units, info=info, meta=meta, atoms=atoms)
     write_modes(path, modes)
+
+
+def write_event_mode_file(path: str | os.PathLike, event, before: np.ndarray, field: np.ndarray, ids: np.ndarray,
+                          types: np.ndarray, boxlo, boxhi, periodicity, units: str = "lj",
+                          type_masses: dict | None = None) -> None:
+    """Write the event as a one-mode glassmodes mode file (module docs)."""
+    if not np.any(field):
+        raise ValueError(f"event {event.number}: zero displacement field")
+    write_field_mode_file(
+        path, before, field, ids, types, _masses(types, type_masses), boxlo, boxhi, periodicity, units=units,
+        backend="event", method="IS displacement",
+        note="not an eigenvector: the normalized, mass-weighted displacement of an IS transition",
+        source="glassmodes events: IS displacement field as a mode-like vector",
+        meta={"event": {"number": event.number, "frame": event.frame, "time": event.time, "dr_IS": event.dr,
+                        "dPhi_IS": event.dphi, "N_rearr": event.n_rearr, "a": event.fit.a}})
 
 
 def write_event_xyz(path: str | os.PathLike, event, before: np.ndarray, field: np.ndarray, ids: np.ndarray,
