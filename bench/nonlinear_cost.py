@@ -6,6 +6,8 @@ Stages in separate processes so that the peak memory of the mode search is its o
   python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4096 --dir /tmp/nlbench/32768   # 2x2x2 copy
   python bench/nonlinear_cost.py time --dir /tmp/nlbench/32768 --embed /tmp/nlbench/4096 --out G.json
   python bench/nonlinear_cost.py replicate --src /tmp/nlbench/4096 --dir /tmp/nlbench/110592 --times 3
+  python bench/nonlinear_cost.py prepare --data G.data --dir /tmp/nlbench/1e5   # table of a prepared glass
+  python bench/nonlinear_cost.py time --dir /tmp/nlbench/1e5 --seed shear --kinds cubic,quartic --out H.json
 The seed is the softest harmonic mode (sparse shift-invert), or for a replicated glass (--embed) that
 of the original placed in the first copy; the chain is the CLI's: quartic from psi, cubic from the
 quartic mode, PHM from psi. Reported per mode: wall and CPU seconds, the load average, L-BFGS
@@ -45,6 +47,25 @@ def prepare(n: int, folder: Path) -> None:
     finally:
         lmp.close()
     print(f"prepared N={n} in {time.perf_counter() - t:.1f} s")
+
+
+def prepare_from_data(data: Path, folder: Path) -> None:
+    """The pair table (order 4) of an existing minimized glass: a LAMMPS data file with its force-field
+    sidecar (``glassmodes prepare`` writes both), e.g. a 3D N = 1e5 thesis IPL glass."""
+    from glassmodes.hessian_job import find_forcefield
+    from glassmodes.lammps_session import open_lammps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ff = find_forcefield(data).read_text().splitlines()
+    t = time.perf_counter()
+    lmp = open_lammps()
+    try:
+        for line in ff:
+            lmp.command(f"read_data {data}" if line.split()[:1] == ["read_data"] else line)
+        lmp.command(f"write_fc3 all {folder / 'F'} method analytic order 4")
+    finally:
+        lmp.close()
+    print(f"table of {data} written in {time.perf_counter() - t:.1f} s")
 
 
 def replicate(src: Path, folder: Path, times: int = 2) -> None:
@@ -116,7 +137,8 @@ def products(folder: Path, out: Path | None = None) -> None:
         out.write_text(json.dumps(res, indent=1))
 
 
-def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None, save_modes: bool = False) -> None:
+def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None, save_modes: bool = False,
+               seed: str = "softest") -> None:
     import numpy as np
     import scipy.sparse.linalg as spla
 
@@ -136,7 +158,17 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None,
     cpu0 = time.process_time()
     cached = folder / "psi.npy"
     was_cached = cached.is_file()
-    if embed is not None and not was_cached:
+    if seed == "shear":
+        # the non-affine response to simple xy shear (thesis appendix 3.B): a seed for a glass so large
+        # that its softest harmonic modes are phonons (no eigensolve); the cubic mode comes first
+        from glassmodes.nonlinear.seeds import shear_seeds
+        label, psi = shear_seeds(fc, "simple")[0]
+        psi = op.project(psi)
+        psi /= np.linalg.norm(psi)
+        lam = float(psi @ op.evaluate_products("cubic", psi)[0])
+        res["seed"] = f"{label} (non-affine response to simple shear)"
+        was_cached = False
+    elif embed is not None and not was_cached:
         # a replicated glass: the softest mode of the original, in the first copy (IDs 1..n0
         # keep their atoms under `replicate`), zeros elsewhere; a localized seed without an
         # eigensolve of the large system
@@ -171,8 +203,12 @@ def time_modes(folder: Path, kinds, out: Path | None, embed: Path | None = None,
     solver = ScipyCG(op)
     modes = {}
     seed_of = {"quartic": psi, "cubic": None, "phm": psi}
+    if seed == "shear":          # the thesis' order: cubic from the shear response, then quartic from it
+        kinds = sorted(kinds, key=lambda k: {"cubic": 0, "quartic": 1, "phm": 2}[k])
+        seed_of = {"cubic": psi, "quartic": None, "phm": psi}
     for kind in kinds:
-        s = seed_of[kind] if seed_of[kind] is not None else (modes["quartic"].pi if "quartic" in modes else psi)
+        other = "cubic" if seed == "shear" else "quartic"
+        s = seed_of[kind] if seed_of[kind] is not None else (modes[other].pi if other in modes else psi)
         cpu = time.process_time()
         m = find_mode(op, kind=kind, seed=s, solver=solver)
         cpu = time.process_time() - cpu
@@ -224,19 +260,27 @@ def main():
     ap.add_argument("--out", type=Path)
     ap.add_argument("--embed", type=Path, help="time: seed = psi.npy of this (smaller, replicated) glass's folder, "
                                                 "zero-padded (no eigensolve of the large glass)")
+    ap.add_argument("--data", type=Path, help="prepare: table of this minimized glass (LAMMPS data file with its "
+                                               ".ff sidecar) instead of a new KA quench")
+    ap.add_argument("--seed", choices=("softest", "shear"), default="softest",
+                    help="time: softest harmonic mode (or --embed), or the simple-shear non-affine response "
+                         "(cubic mode first, the quartic mode from it)")
     ap.add_argument("--save-modes", action="store_true", help="time: write pi_<kind>.npy into --dir")
     ap.add_argument("--products-only", action="store_true",
                     help="time: only the CPU time of one product of each kind (random field), no mode search")
     a = ap.parse_args()
     if a.stage == "prepare":
-        prepare(a.n, a.dir)
+        if a.data is not None:
+            prepare_from_data(a.data, a.dir)
+        else:
+            prepare(a.n, a.dir)
     elif a.stage == "replicate":
         replicate(a.src, a.dir, a.times)
     else:
         if a.products_only:
             products(a.dir, a.out)
         else:
-            time_modes(a.dir, a.kinds.split(","), a.out, a.embed, a.save_modes)
+            time_modes(a.dir, a.kinds.split(","), a.out, a.embed, a.save_modes, a.seed)
 
 
 if __name__ == "__main__":
