@@ -65,6 +65,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--min-modes", type=float, default=10.0)
     ap.add_argument("--fit-max", type=float, default=0.25)
+    ap.add_argument("--bootstrap", type=int, default=500, help="resamples over samples for the 95 %% intervals")
     ap.add_argument("--modes", type=int, default=0)
     ap.add_argument("--only-compute", action="store_true")
     ap.add_argument("--out", required=True)
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
         return 0
     out = {"samples": recs, "shells": args.shells, "steps": args.steps, "loadavg": os.getloadavg(),
            "units": "LJ; omega in rad/tau; Gamma = FWHM of the ensemble line in omega = energy decay rate",
-           **pooled_analysis(recs, meas, args.shells, args.min_modes, args.fit_max)}
+           **pooled_analysis(recs, meas, args.shells, args.min_modes, args.fit_max, n_boot=args.bootstrap)}
     if args.modes:
         from glassmodes.cli.elastic import load_hessian
         from glassmodes.modes import solve_modes

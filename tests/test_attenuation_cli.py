@@ -49,7 +49,7 @@ def test_attenuation_cli_pools_samples(hessians, tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [(["--shells", "0"], "--shells"), (["--steps", "3"], "--steps"),
-                                            (["--fit-max", "0"], "--fit-max")])
+                                            (["--fit-max", "0"], "--fit-max"), (["--bootstrap", "-1"], "--bootstrap")])
 def test_attenuation_cli_bad_options(hessians, tmp_path, capsys, extra, message):
     out = tmp_path / "a.json"
     assert main(["attenuation", hessians[0], *extra, "-o", str(out)]) == 2

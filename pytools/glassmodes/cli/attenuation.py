@@ -38,6 +38,9 @@ def add_arguments(parser) -> None:
                         help="a pooled line is resolved when it holds >= this many modes (default 10)")
     parser.add_argument("--fit-max", type=float, default=0.25,
                         help="largest Omega/omega0 in the Rayleigh fit (default 0.25)")
+    parser.add_argument("--bootstrap", type=int, default=500, metavar="B",
+                        help="resamples (over samples, per N) for the 95 %% intervals of the Rayleigh slope, "
+                             "amplitude and each fitted Gamma (default 500; 0: none)")
     parser.add_argument("--max-force", type=float, default=1e-8,
                         help="refuse a sample whose largest net force exceeds this (default 1e-8)")
     parser.add_argument("-o", "--output", required=True, help="JSON file to write")
@@ -66,18 +69,24 @@ def sample_measures(source: str, shells, steps: int, max_force: float) -> tuple:
     return rec, ms, D
 
 
-def pooled_analysis(records: list, measures: list, shells, min_modes: float, fit_max: float) -> dict:
-    """Per-N pooled lines, reduced by that N's omega0, and the Rayleigh fit over all sizes."""
+def pooled_analysis(records: list, measures: list, shells, min_modes: float, fit_max: float,
+                    n_boot: int = 0, seed: int = 0) -> dict:
+    """Per-N pooled lines, reduced by that N's omega0, and the Rayleigh fit over all sizes.
+
+    ``n_boot`` > 0: 95 % percentile intervals of the fit's slope and amplitude and of every fitted
+    line's reduced Gamma, from resampling the samples of each N with replacement (the lines in the
+    fit are those of the full ensemble: resolution is not re-decided per resample).
+    """
     import numpy as np
 
-    from glassmodes.elastic.attenuation import SpectralLine, fit_line, rayleigh_analysis
+    from glassmodes.elastic.attenuation import SpectralLine, bootstrap_lines, fit_line, rayleigh_analysis
     from glassmodes.elastic.ensemble import disorder_parameter
 
     dims = {r["dimension"] for r in records}
     if len(dims) > 1:
         raise ValueError("samples of different dimensions")
     d = dims.pop()
-    sizes, fit_lines = [], []
+    sizes, fit_lines, boot_groups = [], [], []
     for n in sorted({r["natoms"] for r in records}):
         idx = [i for i, r in enumerate(records) if r["natoms"] == n]
         G = np.array([records[i]["G_thesis"] for i in idx])
@@ -89,16 +98,29 @@ def pooled_analysis(records: list, measures: list, shells, min_modes: float, fit
             if ms:
                 lines.append(fit_line(ms, min_modes))
         # reduced copies for the fit across sizes (omega0 differs slightly between N)
+        in_fit = []
         for l in lines:
             if l.resolved and l.omega_center / omega0 <= fit_max:
                 fit_lines.append(SpectralLine(**{**vars(l), "omega_center": l.omega_center / omega0,
                                                  "gamma": l.gamma / omega0}))
+                in_fit.append([[m for m in measures[i] if m.shell == l.shell][0] for i in idx])
+        # omega0 of a resample: sqrt(<G>/rho)/a0 with the resample's <G> (rho, a0 fixed per N)
+        boot_groups.append((lambda pick, G=G, rho=rho, a0=a0: np.sqrt(G[pick].mean() / rho) / a0, in_fit))
         size = {"natoms": n, "samples": len(idx), "omega0": omega0, "G_mean": float(G.mean()), "rho": rho, "a0": a0,
                 "lines": [vars(l) for l in lines], "rayleigh": rayleigh_analysis(lines, d, omega0=omega0)}
         if len(idx) >= 3:
             size["gamma"] = disorder_parameter(G, natoms=n)
         sizes.append(size)
     fit = rayleigh_analysis(fit_lines, d)
+    if n_boot and len(fit_lines) >= 2:
+        bl = bootstrap_lines(boot_groups, n_boot, seed=seed)
+        lo, hi = np.log(bl[:, :, 0]), np.log(bl[:, :, 1])
+        slopes = np.array([np.polyfit(lo[b], hi[b], 1)[0] for b in range(bl.shape[0])])
+        amps = np.median(bl[:, :, 1] / bl[:, :, 0] ** (d + 1), axis=1)
+        fit["bootstrap"] = {"resamples": int(n_boot), "confidence": 0.95, "over": "samples within each N",
+                            "slope_ci": np.percentile(slopes, [2.5, 97.5]).tolist(),
+                            "amplitude_ci": np.percentile(amps, [2.5, 97.5]).tolist(),
+                            "gamma_ci": np.percentile(bl[:, :, 1], [2.5, 97.5], axis=0).T.tolist()}
     out = {"dimension": d, "sizes": sizes, "fit_max": fit_max, "rayleigh_fit": fit, "min_modes": min_modes,
            "fit_lines": [vars(l) for l in fit_lines]}
     if d == 2:
@@ -174,6 +196,8 @@ def run(args) -> int:
         raise ValueError(f"--steps must be at least 10, got {args.steps}")
     if not args.fit_max > 0:
         raise ValueError(f"--fit-max must be positive, got {args.fit_max}")
+    if args.bootstrap < 0:
+        raise ValueError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     records, measures = [], []
     for src in args.sources:
         rec, ms, _ = sample_measures(src, args.shells, args.steps, args.max_force)
@@ -184,7 +208,7 @@ def run(args) -> int:
            "convention": "Gamma = FWHM in omega of the ensemble-averaged line = energy decay rate; omega, Gamma in "
                          "rad/time of the unit style; reduced by omega0 = c_s/a0",
            "shells": args.shells, "steps": args.steps, "samples": records,
-           **pooled_analysis(records, measures, args.shells, args.min_modes, args.fit_max)}
+           **pooled_analysis(records, measures, args.shells, args.min_modes, args.fit_max, n_boot=args.bootstrap)}
     with atomic_output(args.output) as t:
         Path(t).write_text(json.dumps(out, indent=1))
     for s in out["sizes"]:
@@ -197,9 +221,13 @@ def run(args) -> int:
             g = s["gamma"]
             print(f"N = {s['natoms']}: gamma = {g['gamma']:.4g} [{g['gamma_ci'][0]:.4g}, {g['gamma_ci'][1]:.4g}]")
     f = out["rayleigh_fit"]
+    ci = f.get("bootstrap")
     print(f"Rayleigh fit (omega/omega0 <= {args.fit_max:g}, {f['n_resolved']} resolved lines): slope "
-          + (f"{f['slope']:.3f}" if f["slope"] is not None else "n/a") + ", amplitude "
-          + (f"{f['amplitude']:.4g}" if f["amplitude"] is not None else "n/a") + f" -> {args.output}")
+          + (f"{f['slope']:.3f}" if f["slope"] is not None else "n/a")
+          + (" [{:.3f}, {:.3f}]".format(*ci["slope_ci"]) if ci else "") + ", amplitude "
+          + (f"{f['amplitude']:.4g}" if f["amplitude"] is not None else "n/a")
+          + (" [{:.4g}, {:.4g}]".format(*ci["amplitude_ci"]) if ci else "")
+          + (" (95 %, bootstrap over samples)" if ci else "") + f" -> {args.output}")
     if args.plot:
         print(f"plot -> {plot(out, Path(args.plot))}")
     return 0

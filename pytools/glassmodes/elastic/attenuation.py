@@ -171,6 +171,56 @@ class ShellMeasure:
     count: object
 
 
+def _pooled_lorentzian(measures: list, grid: int) -> tuple:
+    """(Omega, Gamma, nodes, weights) of the Lorentzian fitted to the measures pooled with weight 1/S each."""
+    if not measures:
+        raise ElasticError("no measures to fit")
+    om = np.concatenate([m.omega for m in measures])
+    w = np.concatenate([m.weights / m.weights.sum() / len(measures) for m in measures])
+    if np.any(om <= 0):
+        raise ElasticError("spectral lines need positive frequencies (zero/unstable modes removed)")
+    centre, gamma = lorentzian_fit(om, w, grid)
+    return centre, gamma, om, w
+
+
+def bootstrap_lines(groups: list, n_boot: int, seed: int = 0, grid: int = 400) -> np.ndarray:
+    """Bootstrap over samples of pooled lines: the samples are resampled with replacement, the same for
+    every line of a group, and each line's Lorentzian is refitted.
+
+    Parameters
+    ----------
+    groups : list of (scale, lines)
+        One entry per ensemble (e.g. per N): ``scale(pick)`` a callable that returns the divisor of the
+        refitted Omega and Gamma for the resampled sample indices ``pick`` (e.g. omega0 from the
+        resample's mean G; ``None``: no division), ``lines`` a list of per-sample measure lists
+        (``lines[l][i]``: sample i, line l; all of the same sample count).
+    n_boot : int
+        Resamples.
+
+    Returns
+    -------
+    ndarray, shape=(n_boot, total lines, 2)
+        (Omega, Gamma) per resample and line, the lines of the groups in order. The mode counts
+        (resolution) are not recomputed: the caller keeps the full ensemble's selection.
+    """
+    rng = np.random.default_rng(seed)
+    nlines = sum(len(lines) for _, lines in groups)
+    out = np.empty((int(n_boot), nlines, 2))
+    for b in range(int(n_boot)):
+        col = 0
+        for scale, lines in groups:
+            if not lines:
+                continue
+            ns = len(lines[0])
+            pick = rng.integers(0, ns, ns)
+            div = 1.0 if scale is None else float(scale(pick))
+            for per_sample in lines:
+                c, g, _, _ = _pooled_lorentzian([per_sample[i] for i in pick], grid)
+                out[b, col] = (c / div, g / div)
+                col += 1
+    return out
+
+
 def fit_line(measures: list, min_modes: float = 10.0, grid: int = 400) -> SpectralLine:
     """Fit one Lorentzian to the ensemble-averaged measure of a shell over samples.
 
@@ -185,13 +235,7 @@ def fit_line(measures: list, min_modes: float = 10.0, grid: int = 400) -> Spectr
     measures : list of ShellMeasure
         One per sample, all of the same shell.
     """
-    if not measures:
-        raise ElasticError("no measures to fit")
-    om = np.concatenate([m.omega for m in measures])
-    w = np.concatenate([m.weights / m.weights.sum() / len(measures) for m in measures])
-    if np.any(om <= 0):
-        raise ElasticError("spectral lines need positive frequencies (zero/unstable modes removed)")
-    centre, gamma = lorentzian_fit(om, w, grid)
+    centre, gamma, om, w = _pooled_lorentzian(measures, grid)
     n_in = sum(m.count(centre - gamma, centre + gamma) for m in measures) if gamma > 0 else 0
     n_line = 0.5 * n_in
     return SpectralLine(shell=measures[0].shell, k=float(np.mean([m.k for m in measures])), omega_center=centre,
