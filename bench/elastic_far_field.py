@@ -19,6 +19,8 @@ to L/2 (flat where continuum elasticity holds). The continuum field is regularis
 Usage: python bench/elastic_far_field.py DATA [DATA ...] --pairs 10 --rmin 2 \
            --out bench/results/elastic_far_field_3d.json --plot bench/results/elastic_far_field_3d.png
        (add --lame LAMBDA MU to skip the relaxed-tensor solve on a large glass)
+       python bench/elastic_far_field.py --continuum-box 49.6 --lame 78.55 12.78 --pairs 6 --rmin 4 --out F.json
+       (the continuum alone in a 3D box of that size: what it predicts before any glass is analysed)
 """
 
 from __future__ import annotations
@@ -134,6 +136,41 @@ def analyse(data: Path, npairs: int, seed: int, rmin: float, fractions, replicat
             "seconds_continuum": t_u}
 
 
+def continuum_only(L: float, dim: int, natoms: int, npairs: int, seed: int, rmin: float, fractions, lame,
+                   width: float | None = None) -> dict:
+    """The periodic continuum alone in a cubic box of side L: its slopes over the same windows.
+
+    The points are ``natoms`` uniform random positions (the glass's density), the dipoles have length
+    1, random centres and orientations (seed ``seed``): what the continuum predicts for a glass of that
+    box before any glass is analysed.
+    """
+    from glassmodes.elastic.continuum import dipole_forces, periodic_displacement
+    from glassmodes.elastic.dipoles import far_field_slope
+
+    t0 = time.perf_counter()
+    width = rmin / 5.0 if width is None else width
+    box = {"boxlo": [0.0] * 3, "boxhi": [L] * dim + [1.0] * (3 - dim)}
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, L, size=(natoms, dim))
+    fits = {f"{f:g}L": [] for f in fractions}
+    for _ in range(npairs):
+        c = rng.uniform(0.0, L, size=dim)
+        n = rng.normal(size=dim)
+        n /= np.linalg.norm(n)
+        src, forces = dipole_forces(c - 0.5 * n, c + 0.5 * n, box)
+        u = periodic_displacement(x, src, forces, box, lame[0], lame[1], width=width).ravel()
+        for f in fractions:
+            fits[f"{f:g}L"].append(far_field_slope(u, x, box, src.mean(axis=0), rmin, r_max=f * L).slope)
+    summary = {}
+    for key, v in fits.items():
+        m, e = mean_sem(v)
+        summary[key] = {"continuum_slopes": np.round(v, 4).tolist(), "continuum_mean": m, "continuum_sem": e,
+                        "r_max": float(fractions[list(fits).index(key)] * L)}
+    return {"L": L, "dim": dim, "natoms": natoms, "r_min": rmin, "lame": {"lambda": lame[0], "mu": lame[1]},
+            "width": width, "fits": summary, "seconds": time.perf_counter() - t0,
+            "points": "uniform random positions", "dipoles": "length 1, random centres and orientations"}
+
+
 def plot(rows: list, path: Path) -> None:
     import matplotlib
 
@@ -194,7 +231,7 @@ def plot(rows: list, path: Path) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", nargs="+")
+    ap.add_argument("data", nargs="*")
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--rmin", type=float, default=2.0)
@@ -207,9 +244,27 @@ def main(argv=None) -> int:
                          "average of each glass's relaxed B, computed here by CG")
     ap.add_argument("--width", type=float, default=None,
                     help="regularisation length of the continuum field (default r_min/5: exact for r >= r_min)")
+    ap.add_argument("--continuum-box", type=float, default=None, metavar="L",
+                    help="no glass: the periodic continuum alone in a cubic box of side L (needs --lame; "
+                         "--dim, --natoms uniform random points, --pairs random dipoles)")
+    ap.add_argument("--dim", type=int, default=3, choices=(2, 3))
+    ap.add_argument("--natoms", type=int, default=100000)
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
     args = ap.parse_args(argv)
+    if args.continuum_box is not None:
+        if args.lame is None or args.data:
+            ap.error("--continuum-box needs --lame LAMBDA MU and no data files")
+        row = continuum_only(args.continuum_box, args.dim, args.natoms, args.pairs, args.seed, args.rmin,
+                             sorted(set(args.fractions) | {0.25, 0.5}), args.lame, args.width)
+        for key, v in row["fits"].items():
+            print(f"window [{args.rmin:g}, {key} = {v['r_max']:.3g}]: periodic continuum "
+                  f"{v['continuum_mean']:.3f} +- {v['continuum_sem']:.3f}")
+        Path(args.out).write_text(json.dumps({"continuum_only": row, "argv": sys.argv, "loadavg": os.getloadavg()},
+                                             indent=1))
+        return 0
+    if not args.data:
+        ap.error("give data files, or --continuum-box L")
     if 0.25 not in args.fractions or 0.5 not in args.fractions:
         args.fractions = sorted(set(args.fractions) | {0.25, 0.5})
     rows = []
