@@ -222,6 +222,8 @@ def plot(rows: list, path: Path) -> None:
         ax.legend(fontsize=7)
         ax2.axhline(1.0, color="k", lw=0.5)
         ax2.set_yscale("log")
+        ax2.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax2.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         ax2.set_xlabel(f"r from the dipole centre ({dist})")
         ax2.set_ylabel("median |z| / median |u| per shell")
     fig.tight_layout()

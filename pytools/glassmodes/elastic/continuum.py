@@ -201,7 +201,7 @@ def periodic_displacement(points: np.ndarray, sources: np.ndarray, forces: np.nd
     grid : int or sequence of int, optional
         FFT grid per axis (default: the smallest FFT-friendly even size with ``pi a n / L >= 6``).
     max_grid_points : int
-        Refuse larger grids (memory: ~ 16 d bytes per point).
+        Refuse larger grids (peak memory about 100 bytes per grid point in 3D: 1.4 GB measured at 240^3).
 
     Returns
     -------
