@@ -254,6 +254,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
     args = ap.parse_args(argv)
+    if args.width is not None and args.width > args.rmin / 5.0:
+        print(f"note: --width {args.width:g} > r_min/5 = {args.rmin / 5.0:g}: the continuum field is regularised "
+              f"(not a point-force field) in the first shells, up to r ~ {5 * args.width:g}", flush=True)
     if args.continuum_box is not None:
         if args.lame is None or args.data:
             ap.error("--continuum-box needs --lame LAMBDA MU and no data files")
