@@ -34,8 +34,8 @@ Steps (``run`` is resumable):
       bench/results/nonlinear_thesis_scalings_N1600.jsonl --json bench/results/nonlinear_thesis_scalings.json \\
       --plots bench/results/nonlinear_thesis_scalings_plots
 
-The committed results: the N = 400 run was stopped by hand after 79 glasses to leave the time to N = 1600
-(53 glasses by 17:58); see docs/nonlinear.md section 8.
+The committed results: 320 glasses at N = 400 (seeds 1-320) and 160 at N = 1600 (seeds 1-160; that run
+was stopped by hand to free the core); see docs/nonlinear.md section 8.
 
 ``run`` appends one JSON line per glass to ``--out`` (the seeds already there are skipped) and prints
 one progress line per glass; ``--until HH:MM`` (UTC) stops before starting a glass after that time.
