@@ -170,8 +170,18 @@ def plot(out: dict, folder: Path) -> Path:
         ax.loglog(x, 3.77 * g * x ** (d + 1), "-", color="C3", lw=0.7, label=f"3.77 gamma omega^{d + 1}, gamma(N={n}) = {g:.3g}")
         ax.loglog(x, g / 3.77 * x ** (d + 1), "-.", color="C4", lw=0.7,
                   label=f"gamma/3.77 omega^{d + 1} (other reading)")
+    bs = fit.get("bootstrap")
+    if bs:                                  # 95 % intervals of the lines in the fit
+        fl = out["fit_lines"]
+        fo = np.array([l["omega_center"] for l in fl])
+        fg = np.array([l["gamma"] for l in fl])
+        ci = np.array(bs["gamma_ci"])
+        ax.errorbar(fo, fg, yerr=[fg - ci[:, 0], ci[:, 1] - fg], fmt="none", ecolor="k", elinewidth=0.8, capsize=2,
+                    label="95 % interval (bootstrap over samples)")
     title = f"slope {fit['slope']:.2f} over {fit['n_resolved']} lines" if fit["slope"] is not None else \
         f"{fit['n_resolved']} resolved line(s) in the fit range"
+    if bs and fit["slope"] is not None:
+        title += " [{:.2f}, {:.2f}] (95 %); omega/omega0 in [{:.3g}, {:.3g}]".format(*bs["slope_ci"], *fit["range"])
     ax.set_title(title, fontsize=9)
     from matplotlib.ticker import NullFormatter
 
