@@ -136,6 +136,12 @@ def pooled_analysis(records: list, measures: list, shells, min_modes: float, fit
     return out
 
 
+def label_reduced_axes(ax) -> None:
+    """Axis labels of Gamma(omega) plots in the thesis' reduced units (shared with `glassmodes elastic --lines`)."""
+    ax.set_xlabel("omega / omega0   (omega0 = c_s / a0)")
+    ax.set_ylabel("Gamma / omega0   (energy decay rate)")
+
+
 def plot(out: dict, folder: Path) -> Path:
     import matplotlib
 
@@ -187,8 +193,7 @@ def plot(out: dict, folder: Path) -> Path:
 
     if x[-1] / x[0] >= 10:                  # a labelled decade remains; minor labels would collide
         ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("omega / omega0   (omega0 = c_s / a0)")
-    ax.set_ylabel("Gamma / omega0   (energy decay rate)")
+    label_reduced_axes(ax)
     ax.legend(fontsize=6)
     fig.tight_layout()
     path = folder / "attenuation_lanczos.png"

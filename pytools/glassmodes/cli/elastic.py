@@ -219,6 +219,8 @@ def attenuation(hessian, modes_path: str, result, shells, min_modes: float) -> d
 def plot_attenuation(att: dict, dim: int, folder: Path) -> Path:
     import matplotlib
 
+    from glassmodes.cli.attenuation import label_reduced_axes
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
@@ -241,8 +243,7 @@ def plot_attenuation(att: dict, dim: int, folder: Path) -> Path:
     if ra["slope"] is not None:
         ax.set_title(f"slope {ra['slope']:.2f} over {ra['n_resolved']} lines, "
                      f"omega/omega0 {ra['range'][0] / w0:.3g}-{ra['range'][1] / w0:.3g}", fontsize=9)
-    ax.set_xlabel("omega / omega0   (omega0 = c_s / a0)")
-    ax.set_ylabel("Gamma / omega0   (energy decay rate)")
+    label_reduced_axes(ax)
     ax.legend(fontsize=7)
     fig.tight_layout()
     out = folder / "attenuation.png"
