@@ -159,7 +159,9 @@ def plot(out: dict, folder: Path) -> Path:
         ok = np.array([l["resolved"] for l in s["lines"]], dtype=bool)
         allx.extend(om)
         ax.loglog(om[ok], ga[ok], "o", color=f"C{j}", label=f"N = {s['natoms']}, {s['samples']} samples")
-        ax.loglog(om[~ok], ga[~ok], "x", color=f"C{j}", label=f"N = {s['natoms']}: < {out['min_modes']:g} modes in line")
+        if (~ok).any():                     # no legend entry for markers that are not drawn
+            ax.loglog(om[~ok], ga[~ok], "x", color=f"C{j}",
+                      label=f"N = {s['natoms']}: < {out['min_modes']:g} modes in line")
     x = np.geomspace(min(allx) / 1.3, max(allx) * 1.3, 60)
     ax.loglog(x, x / np.pi, ":", color="gray", label="Ioffe-Regel: pi Gamma = omega")
     fit = out["rayleigh_fit"]
