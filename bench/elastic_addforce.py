@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from glassmodes.elastic.dipoles import dipole_vectors, random_pairs
     from glassmodes.elastic.lammps_fd import dipole_displacement
     from glassmodes.elastic.terms import pair_forces, pairs_from_hessian
-    from glassmodes.hessian_job import find_forcefield
+    from glassmodes.hessian_job import data_commands
     from glassmodes.io.hessian import read_hessian
     from glassmodes.lammps_session import open_lammps
 
@@ -50,8 +50,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     lmp = open_lammps()
-    for line in find_forcefield(Path(args.data)).read_text().splitlines():
-        lmp.command(f"read_data {args.data}" if line.split()[:1] == ["read_data"] else line)
+    lmp.commands_list(data_commands(Path(args.data)))
     if args.reminimize:
         lmp.command("min_style cg")
         lmp.command("min_modify norm max")

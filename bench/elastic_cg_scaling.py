@@ -31,19 +31,17 @@ def main(argv=None) -> int:
                     help="block-Jacobi CG (SciPy) or PETSc CG + GAMG (serial here)")
     args = ap.parse_args(argv)
     from glassmodes.elastic import CGSolver, relaxed_elastic, terms_from_hessian
-    from glassmodes.hessian_job import find_forcefield
+    from glassmodes.hessian_job import data_commands
     from glassmodes.io.hessian import read_hessian
     from glassmodes.lammps_session import open_lammps
 
     data = Path(args.data)
-    ff = find_forcefield(data).read_text().splitlines()
     rows = []
     for k in args.k:
         with tempfile.TemporaryDirectory() as tmp:
             lmp = open_lammps()
             t0 = time.perf_counter()
-            for line in ff:
-                lmp.command(f"read_data {data}" if line.split()[:1] == ["read_data"] else line)
+            lmp.commands_list(data_commands(data))
             dim = int(lmp.extract_setting("dimension"))
             if k > 1:
                 lmp.command(f"replicate {k} {k} {k if dim == 3 else 1}")

@@ -38,7 +38,7 @@ import numpy as np
 
 def hessian_of(data: Path, folder: Path, replicate: int = 1):
     """The Hessian of a data file (serial write_hessian), optionally of its k x k (x k) periodic replica."""
-    from glassmodes.hessian_job import HessianJob, find_forcefield, write_hessian_job
+    from glassmodes.hessian_job import HessianJob, data_commands, write_hessian_job
     from glassmodes.io.hessian import read_hessian
     from glassmodes.lammps_session import open_lammps
 
@@ -46,8 +46,7 @@ def hessian_of(data: Path, folder: Path, replicate: int = 1):
         write_hessian_job(HessianJob(source=data, output=folder / "H", keywords={"mass": "no"}))
         return read_hessian(folder / "H")
     lmp = open_lammps()
-    for line in find_forcefield(data).read_text().splitlines():
-        lmp.command(f"read_data {data}" if line.split()[:1] == ["read_data"] else line)
+    lmp.commands_list(data_commands(data))
     dim = int(lmp.extract_setting("dimension"))
     lmp.command(f"replicate {replicate} {replicate} {replicate if dim == 3 else 1}")
     lmp.command(f"write_hessian all {folder / 'H'} mass no")

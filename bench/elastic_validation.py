@@ -85,10 +85,9 @@ def main(argv=None) -> int:
             if isinstance(spec, tuple):
                 run(lmp, ka_glass(spec[1], dimension=spec[0], ftol=1e-13))
             else:
-                from glassmodes.hessian_job import find_forcefield
+                from glassmodes.hessian_job import data_commands
 
-                for line in find_forcefield(Path(spec)).read_text().splitlines():
-                    lmp.command(f"read_data {spec}" if line.split()[:1] == ["read_data"] else line)
+                lmp.commands_list(data_commands(Path(spec)))
             row = {"case": name, **measure(lmp, Path(tmp))}
         lmp.close()
         rows.append(row)

@@ -52,16 +52,14 @@ def prepare(n: int, folder: Path) -> None:
 def prepare_from_data(data: Path, folder: Path) -> None:
     """The pair table (order 4) of an existing minimized glass: a LAMMPS data file with its force-field
     sidecar (``glassmodes prepare`` writes both), e.g. a 3D N = 1e5 thesis IPL glass."""
-    from glassmodes.hessian_job import find_forcefield
+    from glassmodes.hessian_job import data_commands
     from glassmodes.lammps_session import open_lammps
 
     folder.mkdir(parents=True, exist_ok=True)
-    ff = find_forcefield(data).read_text().splitlines()
     t = time.perf_counter()
     lmp = open_lammps()
     try:
-        for line in ff:
-            lmp.command(f"read_data {data}" if line.split()[:1] == ["read_data"] else line)
+        lmp.commands_list(data_commands(data))
         lmp.command(f"write_fc3 all {folder / 'F'} method analytic order 4")
     finally:
         lmp.close()

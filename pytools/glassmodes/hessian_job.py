@@ -35,6 +35,27 @@ def find_forcefield(data: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def data_commands(data: Path, forcefield: Path | None = None) -> list[str]:
+    """LAMMPS commands that read ``data`` with its force field: the force-field file's lines (default:
+    the ``.ff`` beside the data file) with its line ``read_data`` pointing at ``data``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No force-field file.
+    ValueError
+        A force-field file without a ``read_data`` line.
+    """
+    data = Path(data)
+    forcefield = Path(forcefield) if forcefield is not None else find_forcefield(data)
+    if forcefield is None or not forcefield.is_file():
+        raise FileNotFoundError(f"{forcefield or data.with_suffix('.ff')}: no such force-field file")
+    ff = forcefield.read_text().splitlines()
+    if not any(l.split()[:1] == ["read_data"] for l in ff):
+        raise ValueError(f"{forcefield}: needs a line `read_data` marking where the data file goes")
+    return [f"read_data {shlex.quote(str(data))}" if l.split()[:1] == ["read_data"] else l for l in ff]
+
+
 @dataclass(frozen=True)
 class HessianJob:
     """What to run: a deck (``forcefield`` None) or a data file plus force-field lines.
@@ -93,14 +114,7 @@ class HessianJob:
         if forcefield is None:
             lines = [f"include {shlex.quote(str(source))}"]
         else:
-            forcefield = Path(forcefield)
-            if not forcefield.is_file():
-                raise FileNotFoundError(f"{forcefield}: no such force-field file")
-            ff = forcefield.read_text().splitlines()
-            if not any(l.split()[:1] == ["read_data"] for l in ff):
-                raise ValueError(f"{forcefield}: needs a line `read_data` marking where the data file goes")
-            lines = [f"read_data {shlex.quote(str(source))}" if l.split()[:1] == ["read_data"] else l
-                     for l in ff]
+            lines = data_commands(source, forcefield)
         if self.minimize:
             lines += ["min_style cg", f"minimize {self.minimize}"]
         args = " ".join(f"{k} {v}" for k, v in kw.items())
